@@ -1,0 +1,73 @@
+"""API authentication: `X-API-Key` for services, `Authorization: Bearer <JWT>` for people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare
+from rest_framework import authentication, exceptions
+from rest_framework_simplejwt import authentication as jwt_authentication
+
+from access.actor import set_actor, user_label
+from access.models import ServiceAPIKey
+
+ENV_KEY_NAME = "API_KEY"
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    """The caller behind an API key. Stands in for `request.user` on key-authenticated calls."""
+
+    name: str
+    read_only: bool = False
+    key_id: str | None = None
+
+    is_authenticated = True
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    is_anonymous = False
+    pk = None
+
+    def get_username(self) -> str:
+        return self.name
+
+    def __str__(self) -> str:
+        return f"api_key:{self.name}"
+
+
+class APIKeyAuthentication(authentication.BaseAuthentication):
+    header = "HTTP_X_API_KEY"
+
+    def authenticate(self, request):
+        key = request.META.get(self.header, "").strip()
+        if not key:
+            return None
+        principal = self._principal_for(key)
+        set_actor(str(principal))
+        return principal, principal
+
+    def _principal_for(self, key: str) -> ServicePrincipal:
+        if settings.API_KEY and constant_time_compare(key, settings.API_KEY):
+            return ServicePrincipal(name=ENV_KEY_NAME)
+        try:
+            api_key = ServiceAPIKey.objects.get_from_key(key)
+        except ServiceAPIKey.DoesNotExist:
+            api_key = None
+        if api_key is None or api_key.has_expired:
+            raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.", "invalid_api_key")
+        return ServicePrincipal(name=api_key.name, read_only=api_key.read_only, key_id=api_key.pk)
+
+    def authenticate_header(self, request):
+        return "X-API-Key"
+
+
+class JWTAuthentication(jwt_authentication.JWTAuthentication):
+    """simplejwt's authentication, recording the user as the actor of what follows."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            set_actor(user_label(result[0]))
+        return result

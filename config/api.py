@@ -1,0 +1,15 @@
+"""The one API router: every resource under /api/."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+
+# Apps register their viewsets here, one line each.
+
+urlpatterns = [
+    path("auth/", include("access.urls")),
+    path("", include("tasks.urls")),
+    *router.urls,
+]

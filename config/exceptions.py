@@ -1,0 +1,213 @@
+"""One JSON error shape for the whole API, and the exceptions apps raise to use it.
+
+Every 4xx/5xx under /api/ answers:
+    {"type": "validation_error" | "client_error" | "server_error",
+     "code": "...", "message": "...", "field": "name" | null,
+     "errors": [{"field": ..., "code": ..., "message": ...}, ...]}
+plus any extra keys an exception carries (for example `existing_url` on a 409).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The resource already exists."
+    default_code = "conflict"
+
+    def __init__(self, detail=None, code=None, *, field=None, extra=None):
+        super().__init__(detail, code)
+        self.field = field
+        self.extra = extra or {}
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A backing service is unavailable; try again shortly."
+    default_code = "service_unavailable"
+
+    def __init__(self, detail=None, code=None, *, retry_after=RETRY_AFTER_SECONDS, service=None):
+        super().__init__(detail, code)
+        self.retry_after = retry_after
+        self.extra = {"service": service} if service else {}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than this server accepts."
+    default_code = "request_too_large"
+
+
+def _outage_exceptions():
+    """Exceptions that mean a backing service (database, MongoDB, Redis, broker) is down."""
+    outage = [OperationalError, InterfaceError]
+    try:
+        from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+
+        outage += [ConnectionFailure, ServerSelectionTimeoutError]
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        outage += [RedisConnectionError, RedisTimeoutError]
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from kombu.exceptions import OperationalError as BrokerOperationalError
+
+        outage.append(BrokerOperationalError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(outage)
+
+
+OUTAGE_EXCEPTIONS = _outage_exceptions()
+
+
+def _service_name(exc) -> str:
+    module = type(exc).__module__
+    if module.startswith("pymongo"):
+        return "mongodb"
+    if module.startswith("redis"):
+        return "redis"
+    if module.startswith("kombu"):
+        return "broker"
+    return "database"
+
+
+def _flatten(detail, field=None):
+    """Turn DRF's nested error detail into a flat list of {field, code, message}."""
+    if isinstance(detail, dict):
+        items = []
+        for key, value in detail.items():
+            name = None if key in ("non_field_errors", "detail") else str(key)
+            path = f"{field}.{name}" if field and name else (name or field)
+            items.extend(_flatten(value, path))
+        return items
+    if isinstance(detail, list):
+        items = []
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)):
+                items.extend(_flatten(value, f"{field}.{index}" if field else str(index)))
+            else:
+                items.extend(_flatten(value, field))
+        return items
+    return [{"field": field, "code": getattr(detail, "code", None) or "invalid", "message": str(detail)}]
+
+
+def error_body(*, status_code, code, message, field=None, errors=None, extra=None) -> dict:
+    if status_code >= 500:
+        kind = "server_error"
+    elif code == "validation_error" or (status_code == 400 and errors and any(e["field"] for e in errors)):
+        kind = "validation_error"
+    else:
+        kind = "client_error"
+    body = {
+        "type": kind,
+        "code": code,
+        "message": message,
+        "field": field,
+        "errors": errors or [{"field": field, "code": code, "message": message}],
+    }
+    body.update(extra or {})
+    return body
+
+
+def _body_for_api_exception(exc: exceptions.APIException) -> dict:
+    errors = _flatten(exc.detail)
+    first = errors[0] if errors else {"field": None, "code": exc.default_code, "message": str(exc.detail)}
+    if isinstance(exc, exceptions.ValidationError):
+        message = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+        code = first["code"]
+    else:
+        message = first["message"]
+        code = first["code"] if first["code"] != "invalid" else exc.default_code
+    return error_body(
+        status_code=exc.status_code,
+        code=code,
+        message=message,
+        field=getattr(exc, "field", None) or first["field"],
+        errors=errors,
+        extra=getattr(exc, "extra", None),
+    )
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, extended once: every error becomes the shape above."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, OUTAGE_EXCEPTIONS):
+        service = _service_name(exc)
+        logger.warning("backing service %s unavailable: %s", service, exc)
+        exc = ServiceUnavailable(f"The {service} is unavailable; try again shortly.", service=service)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("unhandled error in API view", exc_info=exc)
+        body = error_body(status_code=500, code="server_error", message="Internal server error.")
+        return Response(body, status=500)
+
+    if isinstance(exc, exceptions.APIException):
+        response.data = _body_for_api_exception(exc)
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+# --- Django-level handlers: JSON under /api/ and /health/, Django's pages elsewhere ---------
+
+def _is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/health/"))
+
+
+def _json(status_code, code, message):
+    return JsonResponse(error_body(status_code=status_code, code=code, message=message), status=status_code)
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return _json(404, "not_found", "Not found.")
+    from django.views import defaults
+
+    return defaults.page_not_found(request, exception or Http404())
+
+
+def server_error(request):
+    if _is_api(request):
+        return _json(500, "server_error", "Internal server error.")
+    from django.views import defaults
+
+    return defaults.server_error(request)
+
+
+def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return _json(413, "request_too_large", "The request body is larger than this server accepts.")
+    if _is_api(request):
+        return _json(400, "bad_request", "Bad request.")
+    from django.views import defaults
+
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return _json(403, "permission_denied", "You do not have permission to perform this action.")
+    from django.views import defaults
+
+    return defaults.permission_denied(request, exception or PermissionDenied())

@@ -1,0 +1,270 @@
+"""Settings shared by every environment. Values come from the environment (see .env.example)."""
+
+from datetime import timedelta
+
+from config.settings.environment import BASE_DIR, ENVIRONMENT, env
+
+# Development default: refused in PRODUCTION by ops.checks.
+DEV_SECRET_KEY = "django-insecure-local-development-key-change-me-0123456789"
+
+SECRET_KEY_RAW = env.str("SECRET_KEY", default="")
+SECRET_KEY = SECRET_KEY_RAW or DEV_SECRET_KEY
+JWT_SIGNING_KEY_RAW = env.str("JWT_SIGNING_KEY", default="")
+JWT_SIGNING_KEY = JWT_SIGNING_KEY_RAW or SECRET_KEY
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+RUN_DIR = BASE_DIR / ".run"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_api_key",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_results",
+    "django_celery_beat",
+    "pgtrigger",
+    "simple_history",
+    "ops",
+    "access",
+    "tasks",
+    "integrations",
+    "companies",
+    "books",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "access.middleware.ActorMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases -----------------------------------------------------------------------------
+# DATABASE_URL wins; otherwise the seed deployment's POSTGRESQL_* names; otherwise SQLite.
+CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=600)
+
+
+def _default_database():
+    if env.str("DATABASE_URL", default=""):
+        database = env.db_url("DATABASE_URL")
+    elif env.str("POSTGRESQL_HOST", default=""):
+        database = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": env.str("POSTGRESQL_DATABASE", default="postgres"),
+            "USER": env.str("POSTGRESQL_USER", default="postgres"),
+            "PASSWORD": env.str("POSTGRESQL_PASSWORD", default=""),
+            "HOST": env.str("POSTGRESQL_HOST"),
+            "PORT": env.str("POSTGRESQL_PORT", default="5432"),
+        }
+    else:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": RUN_DIR / "db.sqlite3"}
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # Persistent connections with health checks: a new connection per request is ~4x slower.
+        database["CONN_MAX_AGE"] = CONN_MAX_AGE
+        database["CONN_HEALTH_CHECKS"] = True
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    return database
+
+
+MONGODB_URI = env.str("MONGODB_URI", default="mongodb://127.0.0.1:27027/")
+MONGODB_NAME = env.str("MONGODB_NAME", default="catalogue")
+
+DATABASES = {
+    "default": _default_database(),
+    "mongo": {
+        "ENGINE": "django_mongodb_backend",
+        "HOST": MONGODB_URI,
+        "NAME": MONGODB_NAME,
+        "OPTIONS": {
+            "serverSelectionTimeoutMS": env.int("MONGODB_TIMEOUT_MS", default=3000),
+            "connectTimeoutMS": env.int("MONGODB_TIMEOUT_MS", default=3000),
+        },
+    },
+}
+DATABASE_ROUTERS = ["books.routers.BooksRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache, broker ------------------------------------------------------------------
+
+
+def _redis_url():
+    if env.str("REDIS_URL", default=""):
+        return env.str("REDIS_URL")
+    if env.str("REDIS_HOST", default=""):
+        password = env.str("REDIS_PASSWORD", default="")
+        auth = f":{password}@" if password else ""
+        return (
+            f"redis://{auth}{env.str('REDIS_HOST')}:{env.str('REDIS_PORT', default='6379')}"
+            f"/{env.str('REDIS_DB', default='0')}"
+        )
+    return ""
+
+
+REDIS_URL = _redis_url()
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="app"),
+            "TIMEOUT": env.int("CACHE_TTL", default=300),
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+                # A cache outage degrades to database reads instead of failing requests.
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "cache"
+
+# --- Celery -------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_TRACK_STARTED = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_STORE_EAGER_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# --- Auth ---------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+API_KEY = env.str("API_KEY", default="")  # the seed deployment's single full-access key
+API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+# --- REST framework and docs --------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # JWT first: its WWW-Authenticate header turns "no credentials" into 401, not 403.
+        "access.authentication.JWTAuthentication",
+        "access.authentication.APIKeyAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["access.permissions.HasAPIAccess"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=ENVIRONMENT != "PRODUCTION")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Companies and Books API",
+    "DESCRIPTION": (
+        "Brazilian companies keyed by CNPJ (PostgreSQL, never deleted), enriched from the "
+        "Receita Federal registry and pushed to Pipefy; a book catalogue stored in MongoDB. "
+        "Authenticate with an `X-API-Key` header (services) or `Authorization: Bearer <JWT>` "
+        "(people)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
+    "SERVE_AUTHENTICATION": ["rest_framework.authentication.SessionAuthentication"],
+    "SERVE_PERMISSIONS": (
+        ["rest_framework.permissions.AllowAny"]
+        if API_DOCS_PUBLIC
+        else ["rest_framework.permissions.IsAdminUser"]
+    ),
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- Internationalisation, static files ---------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".run" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# --- Logging ------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

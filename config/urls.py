@@ -1,0 +1,31 @@
+"""Root URLconf: admin, API, docs, health."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config import exceptions
+from ops import views as ops_views
+
+admin.site.site_header = "Companies & Books back office"
+admin.site.site_title = "Back office"
+admin.site.index_title = "Administration"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/doc/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/", include("config.api")),
+    path("health/live", ops_views.live, name="health-live"),
+    path("health/ready", ops_views.ready, name="health-ready"),
+]
+
+handler404 = exceptions.not_found
+handler500 = exceptions.server_error
+handler400 = exceptions.bad_request
+handler403 = exceptions.permission_denied
+
+if settings.DEBUG:
+    urlpatterns.append(path("api-auth/", include("rest_framework.urls")))

@@ -1,0 +1,102 @@
+"""Readiness checks of the backing services: default database, MongoDB, cache, broker."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+
+from config.celery import app as celery_app
+
+
+@dataclass
+class CheckResult:
+    name: str
+    backend: str
+    ok: bool
+    detail: str
+    ms: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.backend})"
+
+
+def _timed(name, backend, probe) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        detail = probe() or "ok"
+        ok = True
+    except Exception as exc:  # any failure of the probe means "not ready"
+        detail, ok = f"{type(exc).__name__}: {exc}".splitlines()[0][:300], False
+    return CheckResult(name, backend, ok, detail, round((time.perf_counter() - started) * 1000, 1))
+
+
+def check_database() -> CheckResult:
+    connection = connections["default"]
+
+    def probe():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+
+    try:
+        return _timed("database", connection.vendor, probe)
+    finally:
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
+def check_mongodb() -> CheckResult:
+    def probe():
+        connections["mongo"].ensure_connection()
+        connections["mongo"].connection.admin.command("ping")
+
+    return _timed("mongodb", "mongodb", probe)
+
+
+def _cache_backend() -> str:
+    backend = settings.CACHES["default"]["BACKEND"]
+    return "redis" if "redis" in backend.lower() else backend.rsplit(".", 1)[-1].lower()
+
+
+def check_cache() -> CheckResult:
+    backend = _cache_backend()
+
+    def probe():
+        if backend == "redis":
+            from django_redis import get_redis_connection
+
+            # The cache itself swallows Redis errors (reads degrade to the database), so ask
+            # Redis directly.
+            get_redis_connection("default").ping()
+        else:
+            cache.set("health:probe", "1", 5)
+
+    return _timed("cache", backend, probe)
+
+
+def check_broker() -> CheckResult:
+    url = celery_app.conf.broker_url or ""
+    scheme = url.split(":", 1)[0] or "unknown"
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return CheckResult("broker", scheme, True, "tasks run eagerly in the web process", 0.0)
+
+    def probe():
+        with celery_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+
+    return _timed("broker", "redis" if scheme.startswith("redis") else scheme, probe)
+
+
+CHECKS = (check_database, check_mongodb, check_cache, check_broker)
+
+
+def run_checks() -> list[CheckResult]:
+    return [check() for check in CHECKS]

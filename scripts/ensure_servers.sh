@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Make sure the PostgreSQL and Redis server binaries the test suite starts are installed.
+# As root on Debian/Ubuntu: installs them with apt-get. Otherwise: says what to install, exits 2.
+set -euo pipefail
+
+if [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ]; then
+  exit 0  # the suite will use servers someone else runs
+fi
+
+missing=()
+if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+  missing+=(postgresql)
+fi
+if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then
+  missing+=(redis-server)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "Installing ${missing[*]} with apt-get..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The suite starts its own throwaway servers; the distribution's default ones are not needed.
+  for service in postgresql redis-server; do
+    if command -v service >/dev/null; then service "$service" stop >/dev/null 2>&1 || true; fi
+  done
+  exit 0
+fi
+
+echo "The test suite needs these server packages: ${missing[*]}" >&2
+echo "Install them with:  sudo apt-get install -y ${missing[*]}" >&2
+echo "or point DATABASE_URL and REDIS_URL at running servers." >&2
+exit 2

@@ -1,0 +1,3 @@
+"""Task status API."""
+
+urlpatterns = []
