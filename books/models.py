@@ -1,0 +1,83 @@
+"""The book catalogue, stored in MongoDB (the `mongo` alias, see routers.py)."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django_mongodb_backend.fields import ArrayField
+from django_mongodb_backend.validators import ArrayMinLengthValidator
+
+from books.history import MongoHistoricalRecords
+from books.isbn import isbn_display, isbn10, validate_isbn13
+from books.languages import validate_language
+from books.published import PartialDate, Precision
+
+
+class BookQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self):
+        return self.filter(archived_at__isnull=False)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=500)
+    subtitle = models.CharField(max_length=500, blank=True, default="")
+    authors = ArrayField(
+        models.CharField(max_length=200), max_size=50, validators=[ArrayMinLengthValidator(1)]
+    )
+    isbn = models.CharField(
+        "ISBN-13", max_length=13, unique=True, validators=[validate_isbn13],
+        help_text="13 digits; ISBN-10 input is converted.",
+    )
+    publisher = models.CharField(max_length=200, blank=True, default="")
+    published_date = models.DateField(
+        null=True, blank=True, help_text="The first day of the period given by the precision."
+    )
+    published_date_precision = models.CharField(
+        max_length=5, choices=Precision.choices, blank=True, default=""
+    )
+    language = models.CharField(
+        max_length=2, blank=True, default="", validators=[validate_language], help_text="ISO 639-1"
+    )
+    page_count = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    tags = ArrayField(models.CharField(max_length=50), max_size=50, default=list, blank=True)
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = BookQuerySet.as_manager()
+    history = MongoHistoricalRecords()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            # Multikey indexes: MongoDB indexes every element of the array.
+            models.Index(fields=["authors"], name="book_authors_idx"),
+            models.Index(fields=["tags"], name="book_tags_idx"),
+            models.Index(fields=["language"], name="book_language_idx"),
+            models.Index(fields=["published_date"], name="book_published_idx"),
+            models.Index(fields=["title"], name="book_title_idx"),
+            models.Index(fields=["created_at"], name="book_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.isbn})"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def published(self) -> PartialDate | None:
+        if self.published_date is None:
+            return None
+        return PartialDate(self.published_date, self.published_date_precision or Precision.DAY)
+
+    @property
+    def isbn10(self) -> str | None:
+        return isbn10(self.isbn)
+
+    @property
+    def isbn_display(self) -> str:
+        return isbn_display(self.isbn)
