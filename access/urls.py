@@ -1,11 +1,14 @@
-"""Token endpoints for people: obtain, refresh (rotating), verify, logout (blacklist)."""
+"""Auth endpoints: JWT obtain, refresh (rotating), verify, logout (blacklist); and who-am-I."""
 
 from django.urls import path
 from rest_framework_simplejwt import views as jwt_views
+
+from access.views import MeView
 
 urlpatterns = [
     path("token/", jwt_views.TokenObtainPairView.as_view(), name="token-obtain"),
     path("token/refresh/", jwt_views.TokenRefreshView.as_view(), name="token-refresh"),
     path("token/verify/", jwt_views.TokenVerifyView.as_view(), name="token-verify"),
     path("logout/", jwt_views.TokenBlacklistView.as_view(), name="token-logout"),
+    path("me/", MeView.as_view(), name="auth-me"),
 ]

@@ -1,4 +1,8 @@
-"""WSGI entry point (gunicorn config.wsgi)."""
+"""WSGI entry point (gunicorn config.wsgi).
+
+In PRODUCTION the system checks run before serving, so a server with development secrets,
+DEBUG on or no ALLOWED_HOSTS refuses to start (gunicorn does not run checks by itself).
+"""
 
 import os
 
@@ -6,3 +10,18 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+
+def _refuse_unsafe_production() -> None:
+    from django.conf import settings
+    from django.core import checks
+    from django.core.management.base import SystemCheckError
+
+    if settings.ENVIRONMENT != "PRODUCTION":
+        return
+    errors = [message for message in checks.run_checks() if message.is_serious()]
+    if errors:
+        raise SystemCheckError("Refusing to start:\n" + "\n".join(f"{e.id}: {e.msg} {e.hint or ''}" for e in errors))
+
+
+_refuse_unsafe_production()

@@ -32,7 +32,7 @@ def production_settings_check(app_configs=None, **kwargs):
                 Error(f"{name} {problem}.", hint=f"Set {name} to the output of {GENERATE}", id=f"ops.E00{index}")
             )
     if settings.DEBUG:
-        errors.append(Error("DEBUG is on in PRODUCTION.", hint="Unset DEBUG or set DEBUG=false.", id="ops.E003"))
+        errors.append(Error("DEBUG is on in PRODUCTION.", hint="Set DEBUG=false (or unset it).", id="ops.E003"))
     if not settings.ALLOWED_HOSTS:
         errors.append(
             Error(

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -255,8 +256,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20_971_520)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -267,4 +270,49 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- Integrations: registry lookup (CNPJ providers), Pipefy, background tasks -------------
+# Outbound HTTP: every call has explicit connect and read timeouts (seconds).
+INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=3.0)
+INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=10.0)
+INTEGRATIONS_USER_AGENT = env.str("INTEGRATIONS_USER_AGENT", default="companies-books-api/1.0")
+# Registry providers, tried in this order; the compact CNPJ is appended to each base URL.
+CNPJ_PROVIDERS = env.list("CNPJ_PROVIDERS", default=["brasilapi", "receitaws", "cnpja"])
+BRASILAPI_URL = env.str("BRASILAPI_URL", default="https://brasilapi.com.br/api/cnpj/v1/")
+RECEITAWS_URL = env.str("RECEITAWS_URL", default="https://receitaws.com.br/v1/cnpj/")
+RECEITAWS_TOKEN = env.str("RECEITAWS_TOKEN", default="")
+CNPJA_URL = env.str("CNPJA_URL", default="https://open.cnpja.com/office/")
+# Requests per provider shared by every worker ("N/second|minute|hour"); ReceitaWS free tier ~3/min.
+CNPJ_RATE_LIMITS = {
+    "brasilapi": "60/minute",
+    "receitaws": "3/minute",
+    "cnpja": "5/minute",
+    **env.dict("CNPJ_RATE_LIMITS", default={}),
+}
+# Circuit breaker: after this many consecutive failures a provider is skipped for a while.
+CNPJ_BREAKER_FAIL_MAX = env.int("CNPJ_BREAKER_FAIL_MAX", default=5)
+CNPJ_BREAKER_RESET_SECONDS = env.int("CNPJ_BREAKER_RESET_SECONDS", default=60)
+REGISTRY_CACHE_TTL = env.int("REGISTRY_CACHE_TTL", default=24 * 3600)
+REGISTRY_MAX_AGE_DAYS = env.int("REGISTRY_MAX_AGE_DAYS", default=30)
+REGISTRY_REFRESH_BATCH = env.int("REGISTRY_REFRESH_BATCH", default=100)
+# Pipefy (GraphQL). PIPEFY_FIELD_MAP: JSON object, company attribute -> Pipefy field id.
+PIPEFY_URL = env.str("PIPEFY_URL", default="https://api.pipefy.com/graphql")
+PIPEFY_TOKEN = env.str("PIPEFY_TOKEN", default="")
+PIPEFY_PIPE_ID = env.str("PIPEFY_PIPE_ID", default="")
+PIPEFY_PHASE_ID = env.str("PIPEFY_PHASE_ID", default="")
+PIPEFY_FIELD_MAP = env.json("PIPEFY_FIELD_MAP", default={})
+PIPEFY_AUTO_PUSH = env.bool("PIPEFY_AUTO_PUSH", default=False)
+PIPEFY_READ_TIMEOUT = env.float("PIPEFY_READ_TIMEOUT", default=35.0)  # Pipefy allows 33 s per request
+# Task retries: exponential backoff with jitter, capped; rate limits wait their retry-after.
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=8)
+TASK_RETRY_BACKOFF_SECONDS = env.float("TASK_RETRY_BACKOFF_SECONDS", default=5.0)
+TASK_RETRY_BACKOFF_MAX_SECONDS = env.float("TASK_RETRY_BACKOFF_MAX_SECONDS", default=600.0)
+# A message whose worker died is handed out again after the visibility timeout (Redis broker).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    ),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
 }

@@ -1,0 +1,136 @@
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from access.models import ServiceAPIKey
+from access.services import api_key_create
+
+ME = "/api/auth/me/"
+pytestmark = pytest.mark.django_db
+
+
+def keyed(raw_key):
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw_key)
+    return client
+
+
+def test_no_credentials_is_401_json_with_challenge(client_anon):
+    response = client_anon.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_api_key_is_accepted_and_named(api):
+    response = api.get(ME)
+    assert response.status_code == 200
+    assert response.json() == {"kind": "api_key", "name": "test-service", "read_only": False, "is_staff": False}
+
+
+def test_api_keys_are_stored_hashed():
+    api_key, raw_key = api_key_create(name="hashed")
+    stored = ServiceAPIKey.objects.get(pk=api_key.pk)
+    assert raw_key not in stored.hashed_key and raw_key != stored.id
+
+
+def test_unknown_key_is_401():
+    response = keyed("nope.not-a-key").get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_api_key"
+
+
+def test_revoked_key_is_401():
+    api_key, raw_key = api_key_create(name="revoked")
+    assert keyed(raw_key).get(ME).status_code == 200
+    api_key.revoked = True
+    api_key.save()
+    assert keyed(raw_key).get(ME).status_code == 401
+
+
+def test_expired_key_is_401():
+    api_key, raw_key = api_key_create(name="expiring", expires_in_days=1)
+    assert keyed(raw_key).get(ME).status_code == 200
+    ServiceAPIKey.objects.filter(pk=api_key.pk).update(expiry_date=timezone.now() - timedelta(seconds=1))
+    assert keyed(raw_key).get(ME).status_code == 401
+
+
+def test_read_only_key_reads_but_cannot_write(read_only_api):
+    assert read_only_api.get(ME).json()["read_only"] is True
+    response = read_only_api.post("/api/auth/me/", {}, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "read_only_key"
+
+
+@override_settings(API_KEY="seed-deployment-key-0123456789abcdef")
+def test_api_key_variable_is_accepted_as_full_access_key():
+    response = keyed("seed-deployment-key-0123456789abcdef").get(ME)
+    assert response.status_code == 200
+    assert response.json()["name"] == "API_KEY"
+    assert keyed("seed-deployment-key-0123456789abcdeX").get(ME).status_code == 401
+
+
+def test_api_key_variable_unset_accepts_no_empty_key():
+    assert keyed(" ").get(ME).status_code == 401
+
+
+class TestJWT:
+    password = "s3cret-Passw0rd!"
+
+    def obtain(self, make_user):
+        make_user(username="bob", password=self.password)
+        response = APIClient().post("/api/auth/token/", {"username": "bob", "password": self.password})
+        assert response.status_code == 200
+        return response.json()
+
+    def test_obtain_and_use_access_token(self, make_user):
+        tokens = self.obtain(make_user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        assert client.get(ME).json()["name"] == "bob"
+
+    def test_wrong_password_is_401(self, make_user):
+        make_user(username="bob", password=self.password)
+        response = APIClient().post("/api/auth/token/", {"username": "bob", "password": "wrong"})
+        assert response.status_code == 401
+        assert response.json()["type"] == "client_error"
+
+    def test_refresh_rotates_and_old_refresh_token_is_refused(self, make_user):
+        tokens = self.obtain(make_user)
+        client = APIClient()
+        rotated = client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]})
+        assert rotated.status_code == 200
+        assert rotated.json()["refresh"] != tokens["refresh"]
+        reused = client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]})
+        assert reused.status_code == 401
+        assert client.post("/api/auth/token/refresh/", {"refresh": rotated.json()["refresh"]}).status_code == 200
+
+    def test_verify(self, make_user):
+        tokens = self.obtain(make_user)
+        client = APIClient()
+        assert client.post("/api/auth/token/verify/", {"token": tokens["access"]}).status_code == 200
+        assert client.post("/api/auth/token/verify/", {"token": tokens["access"] + "x"}).status_code == 401
+
+    def test_logout_blacklists_refresh_token(self, make_user):
+        tokens = self.obtain(make_user)
+        client = APIClient()
+        assert client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}).status_code == 200
+        assert client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
+
+    def test_invalid_bearer_token_is_401(self):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+        assert client.get(ME).status_code == 401
+
+
+def test_create_api_key_command_prints_key_once(capsys):
+    from django.core.management import call_command
+
+    call_command("create_api_key", "billing", "--read-only", "--expires-in-days", "30")
+    raw_key = capsys.readouterr().out.strip()
+    stored = ServiceAPIKey.objects.get(name="billing")
+    assert stored.read_only and stored.expiry_date > timezone.now() + timedelta(days=29)
+    assert keyed(raw_key).get(ME).json() == {"kind": "api_key", "name": "billing", "read_only": True, "is_staff": False}

@@ -1,0 +1,33 @@
+"""Request-level guards that must answer before any view runs."""
+
+from django.conf import settings
+
+from config.exceptions import error_body
+
+
+class RequestSizeLimitMiddleware:
+    """413 JSON for bodies over the configured size, decided from Content-Length up front.
+
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE only guards `request.body`; DRF's parsers read the stream
+    directly, so the limit is enforced here for every request. Multipart uploads (file imports)
+    have their own, larger limit.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        is_upload = request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+        limit = settings.MAX_UPLOAD_BYTES if is_upload else settings.MAX_REQUEST_BODY_BYTES
+        if length > limit:
+            from django.http import JsonResponse
+
+            message = f"The request body is {length} bytes; the limit is {limit} bytes."
+            return JsonResponse(
+                error_body(status_code=413, code="request_too_large", message=message), status=413
+            )
+        return self.get_response(request)
