@@ -1,0 +1,169 @@
+"""Company: a Brazilian legal entity keyed by CNPJ. Queried, inserted, updated; never deleted."""
+
+import pgtrigger
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Upper
+from simple_history.models import HistoricalRecords
+
+from access.history import ActorHistoryFields, get_history_user
+from companies import cnpj as cnpj_value
+from companies.values import UFS
+
+_seven_digits = RegexValidator(r"^[0-9]{7}$", "Enter 7 digits.", code="invalid")
+_eight_digits = RegexValidator(r"^[0-9]{8}$", "Enter the 8 digits of the CEP.", code="invalid")
+
+
+class RegistrationStatus(models.TextChoices):
+    ATIVA = "ATIVA", "Ativa"
+    SUSPENSA = "SUSPENSA", "Suspensa"
+    INAPTA = "INAPTA", "Inapta"
+    BAIXADA = "BAIXADA", "Baixada"
+    NULA = "NULA", "Nula"
+    UNKNOWN = "UNKNOWN", "Unknown"
+
+
+class EnrichmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    OK = "ok", "OK"
+    NOT_FOUND = "not_found", "Not found in the registry"
+    FAILED = "failed", "Failed"
+
+
+UF_CHOICES = [(uf, uf) for uf in UFS]
+
+# Set only by the registry enrichment and the Pipefy integration (services), never by clients.
+BOOKKEEPING_FIELDS = (
+    "registry_source",
+    "registry_synced_at",
+    "enrichment_status",
+    "enrichment_error",
+    "registry_payload",
+    "pipefy_card_id",
+)
+
+
+class Company(models.Model):
+    # On PostgreSQL the unique CharField also gets a varchar_pattern_ops index, which serves the
+    # CNPJ prefix lookups (`root`, `search`).
+    cnpj = models.CharField(
+        "CNPJ",
+        max_length=cnpj_value.LENGTH,
+        unique=True,
+        validators=[cnpj_value.validate_cnpj],
+        help_text="14 characters, compact upper-case form; immutable.",
+    )
+    legal_name = models.CharField(max_length=255, blank=True)
+    trade_name = models.CharField(max_length=255, blank=True)
+    registration_status = models.CharField(
+        max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.UNKNOWN
+    )
+    status_date = models.DateField(null=True, blank=True)
+    opened_on = models.DateField(null=True, blank=True)
+    legal_nature = models.CharField(max_length=255, blank=True)
+    size = models.CharField(max_length=100, blank=True)
+    share_capital = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    main_activity_code = models.CharField(
+        "main CNAE code", max_length=7, blank=True, validators=[_seven_digits]
+    )
+    main_activity_description = models.CharField("main CNAE description", max_length=255, blank=True)
+    secondary_activities = models.JSONField(default=list, blank=True, help_text="[{code, description}]")
+    partners = models.JSONField(default=list, blank=True, help_text="[{name, role, since}]")
+
+    street = models.CharField(max_length=255, blank=True)
+    street_number = models.CharField(max_length=30, blank=True)
+    complement = models.CharField(max_length=255, blank=True)
+    district = models.CharField(max_length=120, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    state = models.CharField("UF", max_length=2, choices=UF_CHOICES, blank=True)
+    zip_code = models.CharField("CEP", max_length=8, blank=True, validators=[_eight_digits])
+    city_ibge_code = models.CharField("IBGE city code", max_length=7, blank=True, validators=[_seven_digits])
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+
+    registry_source = models.CharField(max_length=50, blank=True)
+    registry_synced_at = models.DateTimeField(null=True, blank=True)
+    enrichment_status = models.CharField(
+        max_length=10, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING
+    )
+    enrichment_error = models.TextField(blank=True)
+    registry_payload = models.JSONField(
+        null=True, blank=True, help_text="The raw upstream registry answer, kept for audit."
+    )
+    pipefy_card_id = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(bases=[ActorHistoryFields], get_user=get_history_user)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["cnpj"]
+        indexes = [
+            models.Index(fields=["registration_status"], name="company_status_idx"),
+            models.Index(fields=["state"], name="company_state_idx"),
+            models.Index(Upper("city"), name="company_city_upper_idx"),
+            models.Index(fields=["main_activity_code"], name="company_cnae_idx"),
+            models.Index(fields=["enrichment_status"], name="company_enrichment_idx"),
+            # Keyset pagination orders by (field, id); these serve the orderings and updated_after.
+            models.Index(fields=["updated_at", "id"], name="company_updated_idx"),
+            models.Index(fields=["created_at", "id"], name="company_created_idx"),
+            models.Index(fields=["legal_name", "id"], name="company_legal_name_idx"),
+            models.Index(fields=["trade_name", "id"], name="company_trade_name_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cnpj__regex=cnpj_value.COMPACT_PATTERN), name="company_cnpj_compact"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(registration_status__in=RegistrationStatus.values),
+                name="company_registration_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(enrichment_status__in=EnrichmentStatus.values),
+                name="company_enrichment_status_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(state__in=["", *UFS]), name="company_state_is_uf"),
+            models.CheckConstraint(
+                condition=models.Q(share_capital__isnull=True) | models.Q(share_capital__gte=0),
+                name="company_share_capital_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(zip_code="") | models.Q(zip_code__regex=r"^[0-9]{8}$"),
+                name="company_zip_code_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(main_activity_code="") | models.Q(main_activity_code__regex=r"^[0-9]{7}$"),
+                name="company_cnae_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(city_ibge_code="") | models.Q(city_ibge_code__regex=r"^[0-9]{7}$"),
+                name="company_ibge_code_digits",
+            ),
+        ]
+        triggers = [
+            # Companies are never deleted: not by the ORM, not by raw SQL.
+            pgtrigger.Protect(name="company_protect_delete", operation=pgtrigger.Delete),
+            # The CNPJ is the identity of the record; it cannot change once stored.
+            pgtrigger.ReadOnly(name="company_cnpj_read_only", fields=["cnpj", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        name = self.trade_name or self.legal_name
+        return f"{self.cnpj_formatted} {name}".strip()
+
+    @property
+    def cnpj_formatted(self) -> str:
+        return cnpj_value.format_cnpj(self.cnpj)
+
+    @property
+    def root(self) -> str:
+        """The company root: the first 8 characters, shared by the head office and its branches."""
+        return cnpj_value.root(self.cnpj)
+
+    @property
+    def is_head_office(self) -> bool:
+        return cnpj_value.is_head_office(self.cnpj)
