@@ -1,0 +1,1 @@
+"""Receita Federal registry lookup through public CNPJ APIs, behind one typed record."""

@@ -1,0 +1,170 @@
+"""Per-provider protection shared by every worker: a rate limit, an upstream cooldown and a
+circuit breaker.
+
+State lives in Redis in Redis deployments (the rate limit through `limits`' moving window, the
+rest through Django's cache), so all web and worker processes see the same counters; with the
+local-memory cache of `make run` it is per process. A Redis outage never blocks a call: the
+guard then lets calls through.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from functools import cache as memoize
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from limits import parse, storage, strategies
+from redis.exceptions import RedisError
+
+from integrations.errors import IntegrationError, RateLimited, Unavailable
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Consecutive failures are forgotten after this long without a new one.
+FAILURE_MEMORY_SECONDS = 600
+LIMITS_KEY_PREFIX = "integrations-limits"
+
+
+def _uses_redis() -> bool:
+    return settings.CACHES["default"]["BACKEND"].startswith("django_redis")
+
+
+@memoize
+def _rate_limiter() -> strategies.MovingWindowRateLimiter:
+    if _uses_redis():
+        from django_redis import get_redis_connection
+
+        pool = get_redis_connection("default").connection_pool
+        rate_storage = storage.RedisStorage(
+            settings.REDIS_URL, connection_pool=pool, key_prefix=LIMITS_KEY_PREFIX
+        )
+    else:
+        rate_storage = storage.MemoryStorage()
+    return strategies.MovingWindowRateLimiter(rate_storage)
+
+
+class ProviderGuard:
+    """Wraps calls to one provider: `guard.call(fn, *args)`."""
+
+    def __init__(self, name: str, *, rate: str | None, fail_max: int, reset_seconds: float):
+        self.name = name
+        self.rate = parse(rate) if rate else None
+        self.fail_max = fail_max
+        self.reset_seconds = reset_seconds
+
+    def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        self.check()
+        self._take_token()
+        try:
+            result = fn(*args, **kwargs)
+        except RateLimited as exc:
+            self.cool_down(exc.retry_after or 60)
+            raise
+        except Unavailable:
+            self.record_failure()
+            raise
+        except IntegrationError:
+            self.record_success()  # the provider answered: it is up
+            raise
+        self.record_success()
+        return result
+
+    # --- state ---------------------------------------------------------------------------
+    def _key(self, suffix: str) -> str:
+        return f"integrations:guard:{self.name}:{suffix}"
+
+    def _seconds_until(self, suffix: str) -> float:
+        until = cache.get(self._key(suffix))
+        return max(0.0, until - time.time()) if until else 0.0
+
+    def check(self) -> None:
+        """Raise without calling when the provider is cooling down or its circuit is open."""
+        if wait := self._seconds_until("cooldown_until"):
+            raise RateLimited(
+                f"{self.name}: cooling down after a rate limit",
+                provider=self.name,
+                retry_after=math.ceil(wait),
+            )
+        if wait := self._seconds_until("open_until"):
+            raise Unavailable(
+                f"{self.name}: circuit open after repeated failures",
+                provider=self.name,
+                retry_after=math.ceil(wait),
+            )
+
+    def _take_token(self) -> None:
+        if self.rate is None:
+            return
+        limiter = _rate_limiter()
+        try:
+            if limiter.hit(self.rate, "provider", self.name):
+                return
+            reset_at = limiter.get_window_stats(self.rate, "provider", self.name).reset_time
+        except RedisError:
+            logger.warning("rate limit store unavailable; calling %s without a limit", self.name)
+            return
+        raise RateLimited(
+            f"{self.name}: local rate limit {self.rate} reached",
+            provider=self.name,
+            retry_after=max(1, math.ceil(reset_at - time.time())),
+        )
+
+    def cool_down(self, seconds: float) -> None:
+        cache.set(self._key("cooldown_until"), time.time() + seconds, timeout=math.ceil(seconds) + 1)
+
+    def record_failure(self) -> None:
+        key = self._key("failures")
+        cache.add(key, 0, timeout=FAILURE_MEMORY_SECONDS)
+        try:
+            failures = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            failures = 1
+            cache.set(key, failures, timeout=FAILURE_MEMORY_SECONDS)
+        if failures and failures >= self.fail_max:
+            logger.warning(
+                "%s failed %s times in a row: skipped for %ss", self.name, failures, self.reset_seconds
+            )
+            cache.set(
+                self._key("open_until"),
+                time.time() + self.reset_seconds,
+                timeout=math.ceil(self.reset_seconds) + 1,
+            )
+            # Half-open afterwards: the first failure after the pause opens the circuit again.
+            cache.set(key, self.fail_max - 1, timeout=FAILURE_MEMORY_SECONDS)
+
+    def record_success(self) -> None:
+        if cache.get(self._key("failures")):
+            cache.delete(self._key("failures"))
+
+    def status(self) -> dict[str, float | int]:
+        return {
+            "failures": cache.get(self._key("failures")) or 0,
+            "open_for": self._seconds_until("open_until"),
+            "cooling_down_for": self._seconds_until("cooldown_until"),
+        }
+
+
+def provider_guard(name: str) -> ProviderGuard:
+    return ProviderGuard(
+        name,
+        rate=settings.CNPJ_RATE_LIMITS.get(name),
+        fail_max=settings.CNPJ_BREAKER_FAIL_MAX,
+        reset_seconds=settings.CNPJ_BREAKER_RESET_SECONDS,
+    )
+
+
+def guard_reset(*names: str) -> None:
+    """Forget every counter (limits, cooldowns, failures): for tests and operators."""
+    try:
+        _rate_limiter().storage.reset()
+    except RedisError:
+        logger.warning("rate limit store unavailable; not reset")
+    for name in names:
+        guard = ProviderGuard(name, rate=None, fail_max=1, reset_seconds=0)
+        cache.delete_many([guard._key(s) for s in ("failures", "open_until", "cooldown_until")])

@@ -1,0 +1,110 @@
+import time
+
+import pytest
+from django.core.cache import cache
+from django_redis import get_redis_connection
+
+from integrations import guard
+from integrations.errors import NotFound, RateLimited, Unavailable
+
+
+class Upstream:
+    """A stand-in provider function that counts its calls and fails as told."""
+
+    def __init__(self):
+        self.calls = 0
+        self.error = None
+
+    def __call__(self, value):
+        self.calls += 1
+        if self.error:
+            raise self.error
+        return value
+
+
+@pytest.fixture
+def upstream():
+    return Upstream()
+
+
+def test_rate_limit_is_shared_between_guard_instances(settings, upstream):
+    settings.CNPJ_RATE_LIMITS = {"receitaws": "2/minute"}
+    assert guard.provider_guard("receitaws").call(upstream, 1) == 1
+    assert guard.provider_guard("receitaws").call(upstream, 2) == 2
+    with pytest.raises(RateLimited) as caught:
+        guard.provider_guard("receitaws").call(upstream, 3)
+    assert upstream.calls == 2
+    assert 0 < caught.value.retry_after <= 60
+    # The window lives in Redis, where every worker sees it.
+    assert get_redis_connection("default").keys(f"{guard.LIMITS_KEY_PREFIX}*")
+
+
+def test_provider_without_a_limit_is_not_limited(settings, upstream):
+    settings.CNPJ_RATE_LIMITS = {}
+    for value in range(10):
+        guard.provider_guard("brasilapi").call(upstream, value)
+    assert upstream.calls == 10
+
+
+def test_upstream_rate_limit_starts_a_shared_cooldown(upstream):
+    upstream.error = RateLimited("slow down", retry_after=30)
+    with pytest.raises(RateLimited):
+        guard.provider_guard("cnpja").call(upstream, 1)
+    upstream.error = None
+    with pytest.raises(RateLimited, match="cooling down") as caught:
+        guard.provider_guard("cnpja").call(upstream, 1)
+    assert upstream.calls == 1
+    assert 29 <= caught.value.retry_after <= 30
+
+
+def test_circuit_opens_after_consecutive_failures_then_half_opens(settings, upstream):
+    settings.CNPJ_BREAKER_FAIL_MAX = 3
+    settings.CNPJ_BREAKER_RESET_SECONDS = 1
+    upstream.error = Unavailable("HTTP 500")
+    for _ in range(3):
+        with pytest.raises(Unavailable, match="HTTP 500"):
+            guard.provider_guard("brasilapi").call(upstream, 1)
+    with pytest.raises(Unavailable, match="circuit open") as caught:
+        guard.provider_guard("brasilapi").call(upstream, 1)
+    assert upstream.calls == 3
+    assert caught.value.retry_after == 1
+
+    time.sleep(1.1)
+    # Half-open: one trial call goes through; failing it opens the circuit again at once.
+    with pytest.raises(Unavailable, match="HTTP 500"):
+        guard.provider_guard("brasilapi").call(upstream, 1)
+    with pytest.raises(Unavailable, match="circuit open"):
+        guard.provider_guard("brasilapi").call(upstream, 1)
+
+    time.sleep(1.1)
+    upstream.error = None
+    assert guard.provider_guard("brasilapi").call(upstream, "ok") == "ok"
+    assert guard.provider_guard("brasilapi").status()["failures"] == 0
+
+
+def test_an_answer_such_as_not_found_resets_the_failure_count(settings, upstream):
+    settings.CNPJ_BREAKER_FAIL_MAX = 3
+    upstream.error = Unavailable("timeout")
+    for _ in range(2):
+        with pytest.raises(Unavailable):
+            guard.provider_guard("brasilapi").call(upstream, 1)
+    upstream.error = NotFound("no such company")
+    with pytest.raises(NotFound):
+        guard.provider_guard("brasilapi").call(upstream, 1)
+    upstream.error = Unavailable("timeout")
+    with pytest.raises(Unavailable, match="timeout"):
+        guard.provider_guard("brasilapi").call(upstream, 1)
+    assert upstream.calls == 4  # never skipped: the failures were not consecutive
+
+
+def test_local_memory_cache_works_per_process(settings, upstream):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CNPJ_RATE_LIMITS = {"receitaws": "1/minute"}
+    guard._rate_limiter.cache_clear()
+    try:
+        guard.provider_guard("receitaws").call(upstream, 1)
+        with pytest.raises(RateLimited):
+            guard.provider_guard("receitaws").call(upstream, 1)
+        assert cache.get("anything") is None
+    finally:
+        guard._rate_limiter.cache_clear()
