@@ -6,7 +6,7 @@ from django_mongodb_backend.fields import ArrayField
 from django_mongodb_backend.validators import ArrayMinLengthValidator
 
 from books.history import MongoHistoricalRecords
-from books.isbn import isbn_display, isbn10, validate_isbn13
+from books.isbn import isbn10, isbn_display, validate_isbn13
 from books.languages import validate_language
 from books.published import PartialDate, Precision
 

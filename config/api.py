@@ -3,10 +3,13 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from books.views import BookViewSet
+
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 
 # Apps register their viewsets here, one line each.
+router.register("books", BookViewSet, basename="book")
 
 urlpatterns = [
     path("auth/", include("access.urls")),

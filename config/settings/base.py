@@ -316,3 +316,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     ),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
 }
+
+# --- Books (MongoDB) ----------------------------------------------------------------------
+# Largest file POST /api/books/import/ accepts; its text travels in the task message, so keep it
+# modest. Bigger files: `manage.py import_books FILE`.
+BOOKS_IMPORT_MAX_BYTES = env.int("BOOKS_IMPORT_MAX_BYTES", default=1_048_576)

@@ -1,0 +1,293 @@
+"""The bulk import service: CSV (header row) or JSON lines, upserted by ISBN in batches.
+
+`book_import()` is the one implementation behind `manage.py import_books` and the background
+task started by `POST /api/books/import/`. Rows are validated with the same rules as the API;
+a bad row is reported with its line number and reason and never stops the rest. Running the same
+file twice changes nothing the second time (every row comes back "unchanged").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
+from typing import TextIO
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from access.actor import current_actor
+from books.isbn import isbn13
+from books.languages import normalize_language
+from books.models import Book
+from books.published import PartialDate
+
+IMPORT_FIELDS = (
+    "title", "subtitle", "authors", "isbn", "publisher", "published_date",
+    "language", "page_count", "tags", "description",
+)
+REQUIRED_FIELDS = ("title", "authors", "isbn")
+LIST_SEPARATOR = ";"  # between authors or tags inside one CSV cell
+BATCH_SIZE = 1000
+MAX_REPORTED_ERRORS = 1000
+CSV, JSONL = "csv", "jsonl"
+EXTENSIONS = {".csv": CSV, ".jsonl": JSONL, ".ndjson": JSONL, ".json": JSONL}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (not text, unknown format, missing columns)."""
+
+
+class RowInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    source: str = ""
+    format: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def reject(self, line: int, reason: str) -> None:
+        self.invalid += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(line, reason))
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["errors_truncated"] = self.invalid > len(self.errors)
+        return data
+
+
+def decode_import_file(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"The file is not UTF-8 text (byte {error.start}).") from None
+
+
+def detect_format(*, filename: str = "", first_line: str = "") -> str:
+    by_extension = EXTENSIONS.get(PurePath(filename).suffix.lower())
+    if by_extension:
+        return by_extension
+    return JSONL if first_line.lstrip().startswith("{") else CSV
+
+
+def book_import(
+    *,
+    source: str | TextIO,
+    filename: str = "",
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
+    """Upsert every valid row of `source` by ISBN; returns what happened, row by row."""
+    stream = io.StringIO(source) if isinstance(source, str) else source
+    first_line = _peek_first_line(stream)
+    summary = ImportSummary(source=filename, format=detect_format(filename=filename, first_line=first_line))
+    records = _csv_records(stream, summary) if summary.format == CSV else _jsonl_records(stream, summary)
+    actor = current_actor() or "system"
+    batch: dict[str, tuple[int, dict]] = {}
+    for line, record in records:
+        summary.rows += 1
+        try:
+            fields = _clean_row(record)
+        except RowInvalid as error:
+            summary.reject(line, str(error))
+            continue
+        if fields["isbn"] in batch:  # same book twice in a batch: apply them in file order
+            _flush(batch, summary, actor)
+        batch[fields["isbn"]] = (line, fields)
+        if len(batch) >= batch_size:
+            _flush(batch, summary, actor)
+            if progress:
+                progress(summary)
+    _flush(batch, summary, actor)
+    if progress:
+        progress(summary)
+    return summary
+
+
+def _peek_first_line(stream: TextIO) -> str:
+    if stream.seekable():
+        position = stream.tell()
+        first_line = stream.readline()
+        stream.seek(position)
+        return first_line
+    return ""
+
+
+def _csv_records(stream: TextIO, summary: ImportSummary) -> Iterator[tuple[int, dict]]:
+    reader = csv.reader(stream)
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        raise ImportFileError("The file is empty.") from None
+    except csv.Error as error:
+        raise ImportFileError(f"The header row is not valid CSV: {error}.") from None
+    missing = [name for name in REQUIRED_FIELDS if name not in header]
+    if missing:
+        raise ImportFileError(
+            f"The header row lacks the column(s) {', '.join(missing)}; "
+            f"known columns: {', '.join(IMPORT_FIELDS)}."
+        )
+    summary.ignored_columns = sorted({name for name in header if name not in IMPORT_FIELDS})
+    previous_line = reader.line_num
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            summary.rows += 1
+            summary.reject(previous_line + 1, f"not valid CSV: {error}")
+            previous_line = reader.line_num
+            continue
+        line, previous_line = previous_line + 1, reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            summary.rows += 1
+            summary.reject(line, f"the row has {len(cells)} cells; the header has {len(header)}")
+            continue
+        yield line, dict(zip(header, cells, strict=True))
+
+
+def _jsonl_records(stream: TextIO, summary: ImportSummary) -> Iterator[tuple[int, dict]]:
+    for line, text in enumerate(stream, start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            summary.rows += 1
+            summary.reject(line, f"not valid JSON: {error.msg} (column {error.colno})")
+            continue
+        if not isinstance(record, dict):
+            summary.rows += 1
+            summary.reject(line, "each line must be one JSON object")
+            continue
+        yield line, {str(key).strip().lower(): value for key, value in record.items()}
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _is_blank(value) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def _names(value, *, lower: bool = False) -> list[str]:
+    items = value if isinstance(value, list) else _text(value).split(LIST_SEPARATOR)
+    names = [_text(item) for item in items]
+    return list(dict.fromkeys(name.lower() if lower else name for name in names if name))
+
+
+def _clean_row(record: dict) -> dict:
+    """The model fields a row sets (only the columns it has), or RowInvalid saying why."""
+    missing = [name for name in REQUIRED_FIELDS if _is_blank(record.get(name))]
+    if missing:
+        raise RowInvalid(f"{missing[0]}: this field is required")
+    fields = {}
+    try:
+        for name in IMPORT_FIELDS:
+            if name in record:
+                fields.update(_clean_value(name, record[name]))
+    except ValidationError as error:
+        raise RowInvalid(f"{name}: {' '.join(error.messages)}") from None
+    if not fields["authors"]:
+        raise RowInvalid("authors: a book needs at least one author")
+    try:
+        Book(**fields).clean_fields(exclude=[f.name for f in Book._meta.fields if f.name not in fields])
+    except ValidationError as error:
+        name, messages = next(iter(error.message_dict.items()))
+        raise RowInvalid(f"{name}: {' '.join(messages)}") from None
+    return fields
+
+
+def _clean_value(name: str, value) -> dict:
+    if name == "isbn":
+        return {"isbn": isbn13(_text(value))}
+    if name in ("authors", "tags"):
+        return {name: _names(value, lower=name == "tags")}
+    if name == "published_date":
+        if not _text(value):
+            return {"published_date": None, "published_date_precision": ""}
+        published = PartialDate.parse(_text(value))
+        return {"published_date": published.start, "published_date_precision": published.precision}
+    if name == "language":
+        return {"language": normalize_language(_text(value))}
+    if name == "page_count":
+        return {"page_count": _page_count(value)}
+    return {name: _text(value)}
+
+
+def _page_count(value) -> int | None:
+    if _text(value) == "":
+        return None
+    try:
+        count = int(_text(value))
+    except ValueError:
+        raise ValidationError("must be a whole number") from None
+    if count < 1:
+        raise ValidationError("must be 1 or more")
+    return count
+
+
+def _flush(batch: dict[str, tuple[int, dict]], summary: ImportSummary, actor: str, *, retry: bool = True):
+    """Write one batch: one query to find existing books, one bulk insert, one bulk update."""
+    if not batch:
+        return
+    existing = {book.isbn: book for book in Book.objects.filter(isbn__in=list(batch))}
+    to_create, to_update, changed_fields = [], [], set()
+    unchanged = 0
+    for isbn, (_, fields) in batch.items():
+        book = existing.get(isbn)
+        if book is None:
+            to_create.append(Book(**fields))
+            continue
+        changed = [name for name, value in fields.items() if getattr(book, name) != value]
+        if not changed:
+            unchanged += 1
+            continue
+        for name in changed:
+            setattr(book, name, fields[name])
+        changed_fields.update(changed)
+        to_update.append(book)
+    history = {"custom_historical_attrs": {"history_actor": actor}}
+    try:
+        if to_create:
+            bulk_create_with_history(to_create, Book, batch_size=len(to_create), **history)
+    except IntegrityError:
+        # Another writer inserted one of these ISBNs meanwhile: look again, once.
+        if not retry:
+            raise
+        _flush(batch, summary, actor, retry=False)
+        return
+    if to_update:
+        now = timezone.now()
+        for book in to_update:
+            book.updated_at = now
+        fields = sorted(changed_fields | {"updated_at"})
+        bulk_update_with_history(to_update, Book, fields, batch_size=len(to_update), **history)
+    summary.created += len(to_create)
+    summary.updated += len(to_update)
+    summary.unchanged += unchanged
+    batch.clear()

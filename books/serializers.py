@@ -1,0 +1,199 @@
+"""API representations of books, and a ModelSerializer base that understands MongoDB fields."""
+
+from __future__ import annotations
+
+from bson import ObjectId
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django_mongodb_backend import fields as mongo_fields
+from rest_framework import serializers
+
+from books.isbn import isbn13
+from books.languages import normalize_language
+from books.models import Book
+from books.published import PartialDate
+from books.selectors import parse_book_id
+
+
+def _django_to_drf(error: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(error.messages, code=getattr(error, "code", None) or "invalid")
+
+
+class ObjectIdField(serializers.Field):
+    """An ObjectId as its 24-character hex string."""
+
+    default_error_messages = {"invalid": "“{value}” is not a valid id (24 hexadecimal characters)."}
+
+    def to_representation(self, value):
+        return str(value)
+
+    def to_internal_value(self, data) -> ObjectId:
+        object_id = parse_book_id(data)
+        if object_id is None:
+            self.fail("invalid", value=data)
+        return object_id
+
+
+class MongoDateTimeField(serializers.DateTimeField):
+    """MongoDB keeps milliseconds: answer what a later read will return, not the microseconds."""
+
+    def to_representation(self, value):
+        if value:
+            value = value.replace(microsecond=value.microsecond // 1000 * 1000)
+        return super().to_representation(value)
+
+
+class MongoModelSerializer(serializers.ModelSerializer):
+    """ModelSerializer for django-mongodb-backend models.
+
+    DRF maps ObjectIdAutoField to IntegerField (every read and write then answers 500 on the
+    ObjectId) and the backend's ArrayField to ModelField (lists come out as JSON strings).
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        mongo_fields.ObjectIdAutoField: ObjectIdField,
+        mongo_fields.ObjectIdField: ObjectIdField,
+        mongo_fields.ArrayField: serializers.ListField,
+        models.DateTimeField: MongoDateTimeField,
+    }
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, mongo_fields.ArrayField):
+            child_class, child_kwargs = self.build_standard_field("child", model_field.base_field)
+            field_kwargs["child"] = child_class(**child_kwargs)
+            if model_field.max_size:
+                field_kwargs["max_length"] = model_field.max_size
+            field_kwargs.pop("model_field", None)
+        return field_class, field_kwargs
+
+
+class IsbnField(serializers.CharField):
+    """Accepts ISBN-10 or ISBN-13 with hyphens or spaces; gives back the 13 digits."""
+
+    def to_internal_value(self, data):
+        try:
+            return isbn13(super().to_internal_value(data))
+        except DjangoValidationError as error:
+            raise _django_to_drf(error) from None
+
+
+class PartialDateField(serializers.Field):
+    """`published_date` in and out as "YYYY-MM-DD", "YYYY-MM" or "YYYY"; stored as two fields."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is None or data == "":
+            return {"published_date": None, "published_date_precision": ""}
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Use a string: YYYY-MM-DD, YYYY-MM or YYYY.", code="invalid")
+        try:
+            value = PartialDate.parse(data)
+        except DjangoValidationError as error:
+            raise _django_to_drf(error) from None
+        return {"published_date": value.start, "published_date_precision": value.precision}
+
+    def to_representation(self, book: Book):
+        return str(book.published) if book.published else None
+
+
+class BookSerializer(MongoModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="book-detail", read_only=True)
+    isbn = IsbnField(help_text="ISBN-10 or ISBN-13, hyphens and spaces allowed; stored as ISBN-13.")
+    isbn10 = serializers.CharField(read_only=True, allow_null=True)
+    published_date = PartialDateField(
+        required=False, allow_null=True, help_text="YYYY-MM-DD, YYYY-MM or YYYY (as printed)."
+    )
+    authors = serializers.ListField(
+        child=serializers.CharField(max_length=200), min_length=1, max_length=50, allow_empty=False
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=50, required=False)
+    language = serializers.CharField(max_length=2, required=False, allow_blank=True, help_text="ISO 639-1")
+    page_count = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+    class Meta:
+        model = Book
+        fields = (
+            "id",
+            "url",
+            "title",
+            "subtitle",
+            "authors",
+            "isbn",
+            "isbn10",
+            "publisher",
+            "published_date",
+            "language",
+            "page_count",
+            "tags",
+            "description",
+            "created_at",
+            "updated_at",
+            "archived_at",
+        )
+        read_only_fields = ("created_at", "updated_at", "archived_at")
+
+    def validate_authors(self, authors):
+        names = _unique([name.strip() for name in authors if name.strip()])
+        if not names:
+            raise serializers.ValidationError("A book needs at least one author.", code="required")
+        return names
+
+    def validate_tags(self, tags):
+        return _unique([tag.strip().lower() for tag in tags if tag.strip()])
+
+    def validate_language(self, language):
+        try:
+            return normalize_language(language)
+        except DjangoValidationError as error:
+            raise _django_to_drf(error) from None
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class BookChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.SerializerMethodField()
+    new = serializers.SerializerMethodField()
+
+    def get_old(self, change):
+        return _plain(change.old)
+
+    def get_new(self, change):
+        return _plain(change.new)
+
+
+def _plain(value):
+    """JSON-friendly form of a stored value (dates as ISO text, ObjectIds as hex)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, ObjectId):
+        return str(value)
+    return value
+
+
+class BookHistoryEntrySerializer(serializers.Serializer):
+    history_id = ObjectIdField()
+    date = serializers.DateTimeField()
+    kind = serializers.CharField(help_text="created, changed, archived or restored")
+    actor = serializers.CharField(help_text="user:<name>, api_key:<name>, command:<name> or task:<name>")
+    user_id = serializers.IntegerField(allow_null=True)
+    changes = BookChangeSerializer(many=True)
+
+
+class BookImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV with a header row (.csv) or JSON lines (.jsonl).")
+
+
+class BookImportAcceptedSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    status = serializers.CharField()

@@ -1,0 +1,161 @@
+"""The /api/books/ endpoints: thin views over books.selectors and books.services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from access.actor import current_actor
+from access.permissions import HasAPIAccess
+from books import services
+from books.filters import BookFilter
+from books.imports import ImportFileError, decode_import_file
+from books.models import Book
+from books.permissions import BookActionPermissions
+from books.selectors import book_get, book_history, book_list
+from books.serializers import (
+    BookHistoryEntrySerializer,
+    BookImportAcceptedSerializer,
+    BookImportSerializer,
+    BookSerializer,
+)
+from books.tasks import import_books
+from config.exceptions import Conflict, PayloadTooLarge
+
+
+class BookPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class ImportFileTooLarge(PayloadTooLarge):
+    field = "file"
+
+
+def _as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
+    if hasattr(error, "error_dict"):
+        return serializers.ValidationError(error.message_dict)
+    return serializers.ValidationError(error.messages)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List books (archived ones only with include_archived=true)"),
+    create=extend_schema(summary="Add a book", responses={201: BookSerializer, 409: OpenApiResponse()}),
+    retrieve=extend_schema(summary="One book"),
+    update=extend_schema(summary="Replace a book's fields", responses={200: BookSerializer, 409: None}),
+    partial_update=extend_schema(summary="Change some fields", responses={200: BookSerializer, 409: None}),
+    destroy=extend_schema(summary="Archive a book (it stays stored and can be restored)"),
+)
+class BookViewSet(viewsets.GenericViewSet):
+    serializer_class = BookSerializer
+    queryset = Book.objects.all()  # the model HasAPIAccess checks permissions against
+    permission_classes = (HasAPIAccess, BookActionPermissions)
+    pagination_class = BookPagination
+    filter_backends = (DjangoFilterBackend,)  # documents BookFilter; book_list applies it
+    filterset_class = BookFilter
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self, *, include_archived: bool = False) -> Book:
+        try:
+            return book_get(book_id=self.kwargs["pk"], include_archived=include_archived)
+        except Book.DoesNotExist:
+            raise exceptions.NotFound("No book with this id.") from None
+
+    def _conflict(self, error: services.DuplicateIsbn) -> Conflict:
+        existing = error.existing
+        url = self.request.build_absolute_uri(reverse("book-detail", kwargs={"pk": str(existing.pk)}))
+        extra = {
+            "existing_id": str(existing.pk),
+            "existing_url": url,
+            "existing_archived": existing.is_archived,
+        }
+        message = "A book with this ISBN already exists."
+        if existing.is_archived:
+            message += " It is archived; restore it instead of adding it again."
+        return Conflict(message, code="duplicate_isbn", field="isbn", extra=extra)
+
+    def _write(self, service, **kwargs) -> Book:
+        try:
+            return service(**kwargs)
+        except services.DuplicateIsbn as error:
+            raise self._conflict(error) from None
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from None
+
+    def list(self, request):
+        try:
+            books = book_list(filters=request.query_params)
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from None
+        page = self.paginate_queryset(books)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        book = self._write(services.book_create, **serializer.validated_data)
+        data = self.get_serializer(book).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def update(self, request, pk=None, partial=False):
+        book = self.get_object()
+        serializer = self.get_serializer(book, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        book = self._write(services.book_update, book=book, data=serializer.validated_data)
+        return Response(self.get_serializer(book).data)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        services.book_archive(book=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, summary="Bring an archived book back into the catalogue")
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        book = services.book_restore(book=self.get_object(include_archived=True))
+        return Response(self.get_serializer(book).data)
+
+    @extend_schema(responses=BookHistoryEntrySerializer(many=True), summary="Every change, with who made it")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=())
+    def history(self, request, pk=None):
+        entries = book_history(book=self.get_object(include_archived=True))
+        return Response(BookHistoryEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": BookImportSerializer},
+        responses={202: BookImportAcceptedSerializer},
+        summary="Import a CSV or JSON-lines file in the background (upsert by ISBN)",
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=(MultiPartParser,),
+            filter_backends=(), pagination_class=None)
+    def import_books(self, request):
+        serializer = BookImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > settings.BOOKS_IMPORT_MAX_BYTES:
+            raise ImportFileTooLarge(
+                f"The import file is {upload.size} bytes; the limit is {settings.BOOKS_IMPORT_MAX_BYTES}."
+                " Use `manage.py import_books` for larger files."
+            )
+        try:
+            content = decode_import_file(upload.read())
+        except ImportFileError as error:
+            raise serializers.ValidationError({"file": [str(error)]}) from None
+        result = import_books.delay(content, filename=upload.name, requested_by=current_actor() or "")
+        body = {"task_id": result.id, "status": "PENDING"}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
