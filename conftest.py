@@ -67,3 +67,37 @@ def jwt_client(make_user):
         return client
 
     return make
+
+
+def _own_server(name):
+    from scripts.pytest_services import started_server
+
+    server = started_server(name)
+    if server is None:
+        pytest.skip(f"{name} is an external server (its URL was given); fault tests need their own")
+    return server
+
+
+@pytest.fixture
+def redis_server():
+    """The suite's own Redis, for fault tests: stop it with .kill(), bring it back with .restart()."""
+    server = _own_server("redis")
+    yield server
+    if server.process is None:
+        server.restart()
+
+
+@pytest.fixture
+def postgres_server():
+    server = _own_server("postgres")
+    yield server
+    if server.process is None:
+        server.restart()
+
+
+@pytest.fixture
+def mongo_server():
+    server = _own_server("mongo")
+    yield server
+    if server.process is None:
+        server.restart()

@@ -14,5 +14,6 @@ router.register("books", BookViewSet, basename="book")
 urlpatterns = [
     path("auth/", include("access.urls")),
     path("", include("tasks.urls")),
+    path("", include("companies.urls")),
     *router.urls,
 ]

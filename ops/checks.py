@@ -43,6 +43,10 @@ def production_settings_check(app_configs=None, **kwargs):
         )
     if settings.API_KEY and len(settings.API_KEY) < 32:
         errors.append(
-            Error("API_KEY is shorter than 32 characters.", hint=f"Set API_KEY to the output of {GENERATE}", id="ops.E005")
+            Error(
+                "API_KEY is shorter than 32 characters.",
+                hint=f"Set API_KEY to the output of {GENERATE}",
+                id="ops.E005",
+            )
         )
     return errors

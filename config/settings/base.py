@@ -92,7 +92,10 @@ def _default_database():
             "PORT": env.str("POSTGRESQL_PORT", default="5432"),
         }
     else:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": RUN_DIR / "db.sqlite3"}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env.str("SQLITE_PATH", default=str(RUN_DIR / "db.sqlite3")),
+        }
     if database["ENGINE"] == "django.db.backends.postgresql":
         # Persistent connections with health checks: a new connection per request is ~4x slower.
         database["CONN_MAX_AGE"] = CONN_MAX_AGE
