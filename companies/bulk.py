@@ -1,0 +1,107 @@
+"""Bulk insertion of companies with their creation history rows (used by company_bulk_create).
+
+The SQL below is built from model metadata only (table and column names quoted by the backend);
+every value travels as a query parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import connection, models
+from simple_history.utils import bulk_create_with_history
+
+from companies.models import Company
+
+
+def insert_generic(rows, *, actor) -> list[str]:
+    """Any database: skip stored CNPJs, then django-simple-history's bulk_create_with_history."""
+    stored = set(
+        Company.objects.filter(cnpj__in=[row["cnpj"] for row in rows]).values_list("cnpj", flat=True)
+    )
+    companies = [Company(**row) for row in rows if row["cnpj"] not in stored]
+    bulk_create_with_history(
+        companies, Company, batch_size=1000, custom_historical_attrs={"history_actor": actor}
+    )
+    return [company.cnpj for company in companies]
+
+
+def _db_value(field: models.Field, value: Any) -> Any:
+    if isinstance(field, models.JSONField):
+        return None if value is None else json.dumps(value)
+    return value
+
+
+def _db_type(field: models.Field) -> str:
+    # JSON travels as text and is cast in SQL: psycopg sends text[] arrays without adapters.
+    return "text" if isinstance(field, models.JSONField) else field.db_type(connection)
+
+
+def insert_postgresql(rows, *, now, actor) -> list[str]:
+    """PostgreSQL: one INSERT .. SELECT FROM unnest(column arrays) .. ON CONFLICT DO NOTHING, and
+    the history rows copied from the inserted rows by the server. Little work per row in Python."""
+    quote = connection.ops.quote_name
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    given = [Company._meta.get_field(name) for name in columns]
+    defaults = [
+        field
+        for field in Company._meta.concrete_fields
+        if not field.primary_key and field.name not in columns
+    ]
+    select, params = [], []
+    for field in given:
+        cast = "::jsonb" if isinstance(field, models.JSONField) else ""
+        select.append(f"r.{quote(field.column)}{cast}")
+    for field in defaults:
+        value = now if field.name in ("created_at", "updated_at") else field.get_default()
+        select.append(f"%s::{field.db_type(connection)}")
+        params.append(_db_value(field, value))
+    unnest = []
+    for field in given:
+        unnest.append(f"%s::{_db_type(field)}[]")
+        params.append([_db_value(field, row.get(field.name, field.get_default())) for row in rows])
+    table = quote(Company._meta.db_table)
+    target = ", ".join(quote(field.column) for field in (*given, *defaults))
+    aliases = ", ".join(quote(field.column) for field in given)
+    sql = (
+        f"INSERT INTO {table} ({target}) SELECT {', '.join(select)} "  # noqa: S608 (see module doc)
+        f"FROM unnest({', '.join(unnest)}) AS r({aliases}) "
+        f"ON CONFLICT ({quote('cnpj')}) DO NOTHING RETURNING {quote('id')}, {quote('cnpj')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = cursor.fetchall()
+        if inserted:
+            cursor.execute(*_history_copy_sql(ids=[pk for pk, _ in inserted], now=now, actor=actor))
+    return [cnpj for _, cnpj in inserted]
+
+
+def _history_copy_sql(*, ids, now, actor):
+    quote = connection.ops.quote_name
+    history_model = Company.history.model
+    tracked = {field.column for field in Company._meta.concrete_fields}
+    special = {
+        "history_date": ("%s", now),
+        "history_type": ("%s", "+"),
+        "history_actor": ("%s", actor),
+        "history_change_reason": ("NULL", None),
+        "history_user": ("NULL", None),
+    }
+    target, select, params = [], [], []
+    for field in history_model._meta.concrete_fields:
+        if field.name == "history_id":
+            continue
+        target.append(quote(field.column))
+        if field.column in tracked:
+            select.append(quote(field.column))
+        else:
+            placeholder, value = special[field.name]
+            select.append(placeholder)
+            if placeholder == "%s":
+                params.append(value)
+    sql = (
+        f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(target)}) "  # noqa: S608
+        f"SELECT {', '.join(select)} FROM {quote(Company._meta.db_table)} WHERE {quote('id')} = ANY(%s)"
+    )
+    return sql, [*params, ids]

@@ -1,0 +1,112 @@
+"""Cached company API answers (Redis through Django's cache), kept fresh by version tokens.
+
+Readers cache the rendered JSON of a company, or of a list page, together with the version
+token they read *before* going to the database. Writers replace the tokens (one per company, one
+for all list pages) when they write and again once the transaction commits. An answer is served
+only while its token is still current, so:
+
+- a reader that raced a writer (read the old row, stored it after the commit) stored it under a
+  token that is already gone, and nobody is served that stale answer;
+- once a write has committed (and the service that made it has returned), no reader gets an
+  answer older than it.
+
+Tokens are random, so a token that expired or was evicted can never match an old entry again.
+If Redis is down (IGNORE_EXCEPTIONS), reads go to the database; a token replacement lost in a
+Redis outage is bounded by the entry TTL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+
+PREFIX = "companies"
+LIST_GENERATION_KEY = f"{PREFIX}:lists:generation"
+# Entries use the cache's default TTL (CACHE_TTL). Tokens live longer; losing one only costs a miss.
+TOKEN_TTL = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the cache held: `body` (rendered JSON) on a hit, else None and the token to store under."""
+
+    body: bytes | None
+    token: str
+    key: str
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def _token_key(cnpj: str) -> str:
+    return f"{PREFIX}:version:{cnpj}"
+
+
+def _current_token(key: str) -> str:
+    """The token under `key`, creating one if it is missing (first read, or evicted)."""
+    token = _new_token()
+    if cache.add(key, token, timeout=TOKEN_TTL):
+        return token
+    return cache.get(key) or token
+
+
+def _entry(found, key: str, token: str) -> bytes | None:
+    entry = found.get(key) if isinstance(found, dict) else found
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == token:
+        return entry[1]
+    return None
+
+
+def detail_lookup(cnpj: str, *, site: str) -> Lookup:
+    """One round trip on a hit: the company's token and its cached answer, fetched together."""
+    token_key = _token_key(cnpj)
+    key = f"{PREFIX}:detail:{cnpj}:{_digest(site)}"
+    found = cache.get_many([token_key, key])
+    token = found.get(token_key) or _current_token(token_key)
+    return Lookup(body=_entry(found, key, token), token=token, key=key)
+
+
+def list_lookup(url: str) -> Lookup:
+    """A list page is keyed by its full URL (filters, ordering, cursor, page size, host)."""
+    token = cache.get(LIST_GENERATION_KEY) or _current_token(LIST_GENERATION_KEY)
+    key = f"{PREFIX}:list:{token}:{_digest(url)}"
+    return Lookup(body=_entry(cache.get(key), key, token), token=token, key=key)
+
+
+def store(lookup: Lookup, body: bytes) -> None:
+    cache.set(lookup.key, (lookup.token, body))
+
+
+def _replace_tokens(cnpjs: tuple[str, ...], lists: bool) -> None:
+    tokens = {_token_key(cnpj): _new_token() for cnpj in cnpjs}
+    if lists:
+        tokens[LIST_GENERATION_KEY] = _new_token()
+    if tokens:
+        cache.set_many(tokens, timeout=TOKEN_TTL)
+
+
+def invalidate(*, cnpjs: Iterable[str] = (), lists: bool = True) -> None:
+    """Call from every write: now (inside the transaction) and again when it commits."""
+    cnpjs = tuple(cnpjs)
+    _replace_tokens(cnpjs, lists)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _replace_tokens(cnpjs, lists))
+
+
+def clear() -> None:
+    """Forget every cached company answer (tests, maintenance)."""
+    delete_pattern = getattr(cache, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern(f"{PREFIX}:*")
+    else:
+        cache.clear()

@@ -1,0 +1,83 @@
+"""Query-string filters for the company list (django-filter); every filter has an index."""
+
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from companies import cnpj as cnpj_value
+from companies.models import Company, EnrichmentStatus, RegistrationStatus
+from companies.values import UFS, normalize_cnae
+
+_ROOT_RE = re.compile(r"^[0-9A-Z]{8}$")
+_CNPJ_PREFIX_RE = re.compile(r"^[0-9A-Z]{1,14}$")
+
+
+class UpperChoiceField(forms.ChoiceField):
+    """A choice in any letter case (`ativa`, `sp`)."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
+class UpperChoiceFilter(django_filters.ChoiceFilter):
+    field_class = UpperChoiceField
+
+
+class RootField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        root = cnpj_value.compact(value)
+        if not _ROOT_RE.match(root):
+            raise ValidationError("A CNPJ root is the first 8 characters of a CNPJ (digits or letters).")
+        return root
+
+
+class CNAEField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        code = normalize_cnae(value)
+        if not re.fullmatch(r"[0-9]{7}", code):
+            raise ValidationError("A CNAE code has 7 digits, for example 6201501 or 62.01-5-01.")
+        return code
+
+
+class RootFilter(django_filters.CharFilter):
+    field_class = RootField
+
+
+class CNAEFilter(django_filters.CharFilter):
+    field_class = CNAEField
+
+
+class CompanyFilter(django_filters.FilterSet):
+    status = UpperChoiceFilter(field_name="registration_status", choices=RegistrationStatus.choices)
+    state = UpperChoiceFilter(field_name="state", choices=[(uf, uf) for uf in UFS])
+    # `iexact` compiles to UPPER(city::text) = UPPER(%s), served by the UPPER(city) index.
+    city = django_filters.CharFilter(field_name="city", lookup_expr="iexact")
+    cnae = CNAEFilter(field_name="main_activity_code")
+    root = RootFilter(field_name="cnpj", lookup_expr="startswith")
+    enrichment_status = django_filters.ChoiceFilter(choices=EnrichmentStatus.choices)
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = Company
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        """Legal or trade name containing the term (any case), or a CNPJ starting with it."""
+        term = value.strip()
+        if not term:
+            return queryset
+        condition = Q(legal_name__icontains=term) | Q(trade_name__icontains=term)
+        prefix = cnpj_value.compact(term)
+        if _CNPJ_PREFIX_RE.match(prefix):
+            condition |= Q(cnpj__startswith=prefix)
+        return queryset.filter(condition)

@@ -1,0 +1,149 @@
+"""API representations of a company and the bodies accepted to create or change one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+
+from companies import cnpj as cnpj_value
+from companies.models import BOOKKEEPING_FIELDS, Company
+from companies.services import EDITABLE_FIELDS
+from companies.values import NORMALIZERS
+
+DERIVED_FIELDS = ("url", "cnpj_formatted", "root", "is_head_office")
+OUTPUT_FIELDS = (
+    DERIVED_FIELDS[0],
+    "cnpj",
+    *DERIVED_FIELDS[1:],
+    *EDITABLE_FIELDS,
+    *BOOKKEEPING_FIELDS,
+    "created_at",
+    "updated_at",
+)
+READ_ONLY_FIELDS = (*DERIVED_FIELDS, *BOOKKEEPING_FIELDS, "created_at", "updated_at")
+
+
+class CNPJField(serializers.CharField):
+    """Raw or formatted, letters in any case; the error says whether format, length or digits fail."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return cnpj_value.normalize(data)
+        except cnpj_value.InvalidCNPJ as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+
+class ActivitySerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+    description = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+
+
+class PartnerSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    role = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+    since = serializers.DateField(allow_null=True, required=False, default=None)
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    cnpj_formatted = serializers.CharField(read_only=True)
+    root = serializers.CharField(read_only=True)
+    is_head_office = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Company
+        fields = OUTPUT_FIELDS
+        read_only_fields = OUTPUT_FIELDS
+
+    def get_url(self, company) -> str:
+        # Built from one base URL per response rather than a reverse() per row.
+        return f"{self.context['companies_url']}{company.cnpj}/"
+
+
+class CompanyListSerializer(CompanySerializer):
+    """List rows leave out the raw registry payload (it can be large); the detail has it."""
+
+    class Meta(CompanySerializer.Meta):
+        fields = tuple(name for name in OUTPUT_FIELDS if name != "registry_payload")
+        read_only_fields = fields
+
+
+class _CompanyInputSerializer(serializers.ModelSerializer):
+    """Editable fields only. An unknown field is refused; a read-only one is refused unless it
+    repeats the stored value (so a client may PUT back what it read)."""
+
+    secondary_activities = serializers.ListField(child=ActivitySerializer(), required=False)
+    partners = serializers.ListField(child=PartnerSerializer(), required=False)
+
+    class Meta:
+        model = Company
+        fields = ("cnpj", *EDITABLE_FIELDS)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send a JSON object of company fields."]}, code="invalid"
+            )
+        data = data.dict() if hasattr(data, "dict") else dict(data)
+        self._refuse_fields_not_writable(data)
+        data = {
+            name: NORMALIZERS[name](value) if name in NORMALIZERS and isinstance(value, str) else value
+            for name, value in data.items()
+        }
+        return super().to_internal_value(data)
+
+    def _refuse_fields_not_writable(self, data):
+        errors = {}
+        current = CompanySerializer(self.instance, context=self.context).data if self.instance else {}
+        for name, value in data.items():
+            if name in self.fields:
+                continue
+            if name not in READ_ONLY_FIELDS:
+                errors[name] = [serializers.ErrorDetail("Unknown field.", code="unknown")]
+            elif name not in current or current[name] != value:
+                errors[name] = [serializers.ErrorDetail("This field is read-only.", code="read_only")]
+        if errors:
+            raise serializers.ValidationError(errors)
+
+
+class CompanyCreateSerializer(_CompanyInputSerializer):
+    cnpj = CNPJField()
+
+
+class CompanyUpdateSerializer(_CompanyInputSerializer):
+    cnpj = CNPJField(required=False)
+
+    def validate_cnpj(self, value):
+        if self.instance is not None and value != self.instance.cnpj:
+            raise serializers.ValidationError("The CNPJ of a company cannot change.", code="immutable")
+        return value
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class CompanyVersionSerializer(serializers.Serializer):
+    """One version of a company: when, what kind of change, by whom, and which fields changed."""
+
+    history_id = serializers.IntegerField()
+    history_date = serializers.DateTimeField()
+    history_type = serializers.SerializerMethodField()
+    actor = serializers.CharField(source="history_actor")
+    user = serializers.SerializerMethodField()
+    changes = HistoryChangeSerializer(many=True)
+
+    TYPES = {"+": "created", "~": "updated", "-": "deleted"}
+
+    def get_history_type(self, record) -> str:
+        return self.TYPES.get(record.history_type, record.history_type)
+
+    def get_user(self, record) -> str | None:
+        return record.history_user.get_username() if record.history_user_id else None

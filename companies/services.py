@@ -1,0 +1,200 @@
+"""Writes for companies: every front door (API, admin, command, tasks) comes through here.
+
+Each service validates, writes in one transaction, records history (django-simple-history, with
+the current actor) and invalidates the cached reads. Nothing here deletes a company.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from access.actor import current_actor
+from companies import bulk
+from companies import cache as company_cache
+from companies import cnpj as cnpj_value
+from companies.models import BOOKKEEPING_FIELDS, Company, EnrichmentStatus, RegistrationStatus
+from companies.values import normalize_fields
+
+logger = logging.getLogger(__name__)
+
+_NOT_EDITABLE = {"id", "cnpj", "created_at", "updated_at", *BOOKKEEPING_FIELDS}
+# What clients (API, admin, CSV) may set; the bookkeeping fields belong to the integrations.
+EDITABLE_FIELDS = tuple(f.name for f in Company._meta.concrete_fields if f.name not in _NOT_EDITABLE)
+# What a registry record may set: the description of the company plus where it came from.
+REGISTRY_FIELDS = (*EDITABLE_FIELDS, "registry_source", "registry_synced_at", "registry_payload")
+# Other names a registry record may use for the bookkeeping fields.
+_REGISTRY_ALIASES = {
+    "registry_source": ("source", "provider"),
+    "registry_synced_at": ("synced_at", "fetched_at"),
+    "registry_payload": ("raw_payload", "payload", "raw"),
+}
+
+
+class CompanyAlreadyExists(Exception):
+    """Creating a company whose CNPJ is already stored; `company` is the stored one."""
+
+    def __init__(self, company: Company):
+        super().__init__(f"A company with CNPJ {company.cnpj_formatted} already exists.")
+        self.company = company
+
+
+def cnpj_clean(value: Any) -> str:
+    """The compact CNPJ, or a ValidationError on `cnpj` saying whether format, length or digits fail."""
+    try:
+        return cnpj_value.normalize(value)
+    except cnpj_value.InvalidCNPJ as exc:
+        raise ValidationError({"cnpj": [ValidationError(exc.message, code=exc.code)]}) from exc
+
+
+def company_fields_clean(fields: Mapping[str, Any], *, allowed: Iterable[str] = EDITABLE_FIELDS) -> dict:
+    """Normalise and validate field values; raises one ValidationError naming every bad field."""
+    allowed = set(allowed)
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = {}
+    for name, value in normalize_fields(fields).items():
+        if name not in allowed:
+            if name in _NOT_EDITABLE:
+                errors[name] = [ValidationError("This field is read-only.", code="read_only")]
+            else:
+                errors[name] = [ValidationError("Unknown field.", code="unknown")]
+            continue
+        field = Company._meta.get_field(name)
+        try:
+            cleaned[name] = field.clean(value, None)
+        except ValidationError as exc:
+            errors[name] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def company_create(*, cnpj: str, enrich: bool = True, **fields) -> Company:
+    """Store a new company; raises CompanyAlreadyExists if the CNPJ is already stored."""
+    number = cnpj_clean(cnpj)
+    company = Company(cnpj=number, **company_fields_clean(fields))
+    existing = Company.objects.filter(cnpj=number).first()
+    if existing is not None:
+        raise CompanyAlreadyExists(existing)
+    try:
+        with transaction.atomic():
+            company.save(force_insert=True)
+            company_cache.invalidate(cnpjs=[number], lists=True)
+            if enrich:
+                transaction.on_commit(lambda: _schedule_enrichment(company))
+    except IntegrityError:
+        existing = Company.objects.filter(cnpj=number).first()
+        if existing is None:
+            raise
+        raise CompanyAlreadyExists(existing) from None
+    return company
+
+
+def _schedule_enrichment(company: Company) -> None:
+    """Seam for the registry enrichment: runs after the company's creation commits.
+
+    The registry integration queues its lookup here; until it does, companies stay `pending`.
+    """
+    return None
+
+
+def company_update(*, company: Company, **fields) -> Company:
+    """Change editable fields. The CNPJ may be repeated but never changed."""
+    if "cnpj" in fields and cnpj_clean(fields.pop("cnpj")) != company.cnpj:
+        error = ValidationError("The CNPJ of a company cannot change.", code="immutable")
+        raise ValidationError({"cnpj": [error]})
+    return _company_write(company=company, fields=company_fields_clean(fields))
+
+
+def company_apply_registry_record(*, company: Company, record: Any) -> Company:
+    """Write what the registry says about a company and mark its enrichment `ok`.
+
+    `record` is a RegistryRecord (its `company_fields()` is used), or any object or mapping whose
+    attribute names match Company fields: legal_name, trade_name,
+    registration_status, status_date, opened_on, legal_nature, size, share_capital,
+    main_activity_code, main_activity_description, secondary_activities [{code, description}],
+    partners [{name, role, since}], street, street_number, complement, district, city, state,
+    zip_code, city_ibge_code, email, phone, registry_source (or `source`), registry_synced_at
+    (or `fetched_at`), registry_payload (or `raw_payload`/`raw`). Missing or None values leave the
+    stored value alone; a value that fails validation is skipped and logged, not fatal.
+    """
+    if callable(getattr(record, "company_fields", None)):
+        record = record.company_fields()  # integrations.cnpj.types.RegistryRecord flattens itself
+    values = {}
+    for name in REGISTRY_FIELDS:
+        value = _record_value(record, name)
+        if value is not None:
+            values[name] = value
+    normalized = normalize_fields(values)
+    if normalized.get("registration_status") not in (None, *RegistrationStatus.values):
+        normalized["registration_status"] = RegistrationStatus.UNKNOWN
+    fields = {}
+    for name, value in normalized.items():
+        try:
+            fields[name] = Company._meta.get_field(name).clean(value, None)
+        except ValidationError as exc:
+            logger.warning("registry value for %s of %s skipped: %s", name, company.cnpj, exc.messages)
+    fields.setdefault("registry_synced_at", timezone.now())
+    fields.update(enrichment_status=EnrichmentStatus.OK, enrichment_error="")
+    return _company_write(company=company, fields=fields)
+
+
+def _record_value(record: Any, name: str) -> Any:
+    for candidate in (name, *_REGISTRY_ALIASES.get(name, ())):
+        value = record.get(candidate) if isinstance(record, Mapping) else getattr(record, candidate, None)
+        if value is not None:
+            return value
+    return None
+
+
+def company_set_enrichment_status(*, company: Company, status: str, error: str = "") -> Company:
+    """Record the outcome of an enrichment attempt that brought no record (not_found, failed, pending)."""
+    if status not in EnrichmentStatus.values:
+        error = ValidationError(f"Unknown enrichment status {status!r}.", code="invalid")
+        raise ValidationError({"enrichment_status": [error]})
+    return _company_write(company=company, fields={"enrichment_status": status, "enrichment_error": error})
+
+
+def company_set_pipefy_card(*, company: Company, card_id: str) -> Company:
+    return _company_write(company=company, fields={"pipefy_card_id": str(card_id)})
+
+
+def _company_write(*, company: Company, fields: Mapping[str, Any]) -> Company:
+    """Apply already-clean values under a row lock; no change, no save (and no history row)."""
+    with transaction.atomic():
+        locked = Company.objects.select_for_update().get(pk=company.pk)
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, fields[name])
+        locked.save(update_fields=[*changed, "updated_at"])
+        company_cache.invalidate(cnpjs=[locked.cnpj], lists=True)
+    return locked
+
+
+def company_bulk_create(*, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Insert many clean rows ({"cnpj": compact, field: clean value}) in one transaction.
+
+    CNPJs already stored are skipped (also when another process inserts them concurrently).
+    Every inserted company gets its creation history row, attributed to the current actor.
+    Returns the CNPJs inserted.
+    """
+    if not rows:
+        return []
+    actor = current_actor() or "system"
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            inserted = bulk.insert_postgresql(rows, now=now, actor=actor)
+        else:
+            inserted = bulk.insert_generic(rows, actor=actor)
+        if inserted:
+            company_cache.invalidate(lists=True)
+    return inserted
+

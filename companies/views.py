@@ -1,0 +1,145 @@
+"""The companies API: list, create, retrieve, update, history. Never delete."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
+from django.urls import reverse
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from companies import cache as company_cache
+from companies import selectors, services
+from companies.filters import CompanyFilter
+from companies.models import Company
+from companies.pagination import CompanyPagination, HistoryPagination
+from companies.serializers import (
+    CompanyCreateSerializer,
+    CompanyListSerializer,
+    CompanySerializer,
+    CompanyUpdateSerializer,
+    CompanyVersionSerializer,
+)
+from config.exceptions import Conflict
+
+NEVER_DELETED = (
+    "Companies are never deleted; update the record (for example its registration status) instead."
+)
+LIST_PARAMETERS = frozenset({"cursor", "page_size", "ordering"})
+
+
+def _json(body: bytes, status_code: int = 200, **headers) -> HttpResponse:
+    response = HttpResponse(body, status=status_code, content_type="application/json")
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+class CompanyViewSet(viewsets.ViewSet):
+    lookup_field = "cnpj"
+    lookup_value_converter = "cnpj"
+    renderer = JSONRenderer()
+
+    def get_queryset(self):
+        # Only for DjangoModelPermissions (JWT users need companies.add/change_company to write).
+        return Company.objects.all()
+
+    # --- plumbing -------------------------------------------------------------------------
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            exc = exceptions.ValidationError(detail)
+        return super().handle_exception(exc)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        if request.method == "DELETE":
+            raise exceptions.MethodNotAllowed("DELETE", detail=NEVER_DELETED)
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
+    def _context(self) -> dict:
+        companies_url = self.request.build_absolute_uri(reverse("company-list"))
+        return {"request": self.request, "companies_url": companies_url}
+
+    def _render(self, data) -> bytes:
+        return self.renderer.render(data)
+
+    def _company_or_404(self, cnpj: str) -> Company:
+        company = selectors.company_get(cnpj=cnpj)
+        if company is None:
+            raise exceptions.NotFound(f"No company with CNPJ {cnpj}.")
+        return company
+
+    def _site(self) -> str:
+        return f"{self.request.scheme}://{self.request.get_host()}"
+
+    # --- endpoints ------------------------------------------------------------------------
+    def list(self, request):
+        known = LIST_PARAMETERS | set(CompanyFilter.base_filters)
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        lookup = company_cache.list_lookup(request.build_absolute_uri())
+        if lookup.body is not None:
+            return _json(lookup.body)
+        paginator = CompanyPagination(request)
+        companies = paginator.paginate(selectors.company_list(filters=request.query_params))
+        results = CompanyListSerializer(companies, many=True, context=self._context()).data
+        body = self._render(paginator.response_data(results))
+        company_cache.store(lookup, body)
+        return _json(body)
+
+    def retrieve(self, request, cnpj):
+        lookup = company_cache.detail_lookup(cnpj, site=self._site())
+        if lookup.body is not None:
+            return _json(lookup.body)
+        company = self._company_or_404(cnpj)
+        body = self._render(CompanySerializer(company, context=self._context()).data)
+        company_cache.store(lookup, body)
+        return _json(body)
+
+    def create(self, request):
+        serializer = CompanyCreateSerializer(data=request.data, context=self._context())
+        serializer.is_valid(raise_exception=True)
+        try:
+            company = services.company_create(**serializer.validated_data)
+        except services.CompanyAlreadyExists as exc:
+            existing_url = f"{self._context()['companies_url']}{exc.company.cnpj}/"
+            detail = {"cnpj": [ErrorDetail(str(exc), code="company_exists")]}
+            raise Conflict(detail, field="cnpj", extra={"existing_url": existing_url}) from None
+        data = CompanySerializer(company, context=self._context()).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    def update(self, request, cnpj, partial=False):
+        company = self._company_or_404(cnpj)
+        serializer = CompanyUpdateSerializer(
+            company, data=request.data, partial=partial, context=self._context()
+        )
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields.pop("cnpj", None)
+        if not partial:
+            # PUT replaces the editable fields: what the body leaves out goes back to its default.
+            for name in services.EDITABLE_FIELDS:
+                fields.setdefault(name, Company._meta.get_field(name).get_default())
+        company = services.company_update(company=company, **fields)
+        return Response(CompanySerializer(company, context=self._context()).data)
+
+    def partial_update(self, request, cnpj):
+        return self.update(request, cnpj, partial=True)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, cnpj):
+        company = self._company_or_404(cnpj)
+        paginator = HistoryPagination(request)
+        records = paginator.paginate(selectors.company_history(company=company))
+        previous = None
+        if records:
+            previous = selectors.company_history_previous(
+                company=company, before_history_id=records[-1].history_id
+            )
+        for record, changes in selectors.company_history_with_changes(records, previous):
+            record.changes = changes
+        return Response(paginator.response_data(CompanyVersionSerializer(records, many=True).data))
