@@ -11,7 +11,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
-STATIC_ROOT = None
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None  # served from the apps by whitenoise
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     **STORAGES,  # noqa: F405

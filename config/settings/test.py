@@ -8,5 +8,5 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-STATIC_ROOT = None
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None  # served from the apps by whitenoise
 WHITENOISE_USE_FINDERS = True
