@@ -58,3 +58,35 @@ def test_docs_are_staff_only_in_production_unless_public(public, expected):
     result = run(code, ENVIRONMENT="PRODUCTION", DJANGO_SETTINGS_MODULE="config.settings", **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(expected)
+
+
+def test_committed_schema_is_current(tmp_path):
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    fresh = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--file", str(fresh))
+    committed = Path(__file__).resolve().parents[2] / "dist" / "openapi.yaml"
+    assert committed.exists(), "run `make dist`"
+    assert fresh.read_text() == committed.read_text(), "dist/openapi.yaml is stale: run `make dist`"
+
+
+def test_committed_postman_collection_matches_schema():
+    import json
+    from pathlib import Path
+
+    dist = Path(__file__).resolve().parents[2] / "dist"
+    collection = json.loads((dist / "postman_collection.json").read_text())
+    schema = yaml.safe_load((dist / "openapi.yaml").read_text())
+    operations = sum(
+        1 for item in schema["paths"].values() for method in item if method in {"get", "post", "put", "patch", "delete"}
+    )
+
+    def requests(node):
+        if "request" in node:
+            return 1
+        return sum(requests(child) for child in node.get("item", []))
+
+    assert requests(collection) == operations
+    assert {variable["key"] for variable in collection["variable"]} >= {"baseUrl", "apiKey", "bearerToken"}
