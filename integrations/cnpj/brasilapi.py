@@ -40,9 +40,7 @@ def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:
         size=base.text(payload.get("porte")),
         share_capital=base.parse_money(payload.get("capital_social")),
         main_activity=(
-            Activity(code=main_code, description=base.text(payload.get("cnae_fiscal_descricao")))
-            if main_code
-            else None
+            Activity(code=main_code, description=base.text(payload.get("cnae_fiscal_descricao"))) if main_code else None
         ),
         secondary_activities=tuple(
             Activity(code=code, description=base.text(item.get("descricao")))

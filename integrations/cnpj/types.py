@@ -31,7 +31,7 @@ class RegistrationStatus(StrEnum):
     INAPTA = "INAPTA"
     BAIXADA = "BAIXADA"
     NULA = "NULA"
-    UNKNOWN = "unknown"
+    UNKNOWN = "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,36 @@ class RegistryRecord:
             data.pop("raw")
         return data
 
+    def company_fields(self) -> dict[str, Any]:
+        """The record flattened to the company's field names (plus `source` and `raw`)."""
+        main = self.main_activity
+        return {
+            "legal_name": self.legal_name,
+            "trade_name": self.trade_name,
+            "registration_status": str(self.registration_status),
+            "status_date": self.status_date,
+            "opened_on": self.opened_on,
+            "legal_nature": self.legal_nature,
+            "size": self.size,
+            "share_capital": self.share_capital,
+            "main_activity_code": main.code if main else "",
+            "main_activity_description": main.description if main else "",
+            "secondary_activities": [dataclasses.asdict(a) for a in self.secondary_activities],
+            "partners": [{"name": p.name, "role": p.role, "since": _iso(p.since)} for p in self.partners],
+            "street": self.address.street,
+            "street_number": self.address.number,
+            "complement": self.address.complement,
+            "district": self.address.district,
+            "city": self.address.city,
+            "state": self.address.state,
+            "zip_code": self.address.zip_code,
+            "city_ibge_code": self.address.ibge_code,
+            "email": self.email,
+            "phone": self.phone,
+            "source": self.source,
+            "raw": self.raw,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RegistryRecord:
         """The inverse of `as_dict` (used to read a record back from the cache)."""
@@ -103,7 +133,7 @@ class RegistryRecord:
             legal_name=data["legal_name"],
             source=data["source"],
             trade_name=data.get("trade_name", ""),
-            registration_status=RegistrationStatus(data.get("registration_status", "unknown")),
+            registration_status=RegistrationStatus(data.get("registration_status", "UNKNOWN")),
             status_date=_from_iso(data.get("status_date")),
             opened_on=_from_iso(data.get("opened_on")),
             legal_nature=data.get("legal_nature", ""),

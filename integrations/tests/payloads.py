@@ -63,9 +63,7 @@ def receitaws(**overrides):
         "nome": "PADARIA BOM PAO LTDA",
         "fantasia": "BOM PAO",
         "abertura": "15/04/1998",
-        "atividade_principal": [
-            {"code": "10.91-1-02", "text": "Fabricação de produtos de padaria e confeitaria"}
-        ],
+        "atividade_principal": [{"code": "10.91-1-02", "text": "Fabricação de produtos de padaria e confeitaria"}],
         "atividades_secundarias": [
             {"code": "47.21-1-02", "text": "Padaria e confeitaria com predominância de revenda"}
         ],

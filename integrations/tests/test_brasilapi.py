@@ -117,9 +117,7 @@ def test_429_is_rate_limited_with_retry_after():
     ],
 )
 def test_server_faults_are_unavailable(answer):
-    respx.get(URL).mock(
-        **({"side_effect": answer} if isinstance(answer, Exception) else {"return_value": answer})
-    )
+    respx.get(URL).mock(**({"side_effect": answer} if isinstance(answer, Exception) else {"return_value": answer}))
     with pytest.raises(Unavailable):
         brasilapi.lookup(payloads.CNPJ)
 

@@ -109,8 +109,6 @@ def test_answer_without_company_is_a_bad_response():
     [httpx.Response(500, json={"code": 500}), httpx.Response(200, text=""), httpx.ConnectTimeout("x")],
 )
 def test_server_faults_are_unavailable(answer):
-    respx.get(URL).mock(
-        **({"side_effect": answer} if isinstance(answer, Exception) else {"return_value": answer})
-    )
+    respx.get(URL).mock(**({"side_effect": answer} if isinstance(answer, Exception) else {"return_value": answer}))
     with pytest.raises(Unavailable):
         cnpja.lookup(payloads.CNPJ)

@@ -39,9 +39,7 @@ def test_full_answer_with_portuguese_formats():
     assert record.opened_on == date(1998, 4, 15)
     assert record.share_capital == Decimal("10000.00")  # "10.000,00"
     assert record.main_activity == Activity("1091102", "Fabricação de produtos de padaria e confeitaria")
-    assert record.secondary_activities == (
-        Activity("4721102", "Padaria e confeitaria com predominância de revenda"),
-    )
+    assert record.secondary_activities == (Activity("4721102", "Padaria e confeitaria com predominância de revenda"),)
     assert record.partners == (Partner("MARIA DA SILVA", "49-Sócio-Administrador", None),)
     assert record.address.complement == ""  # "********" means none
     assert record.address.zip_code == "01311000"
@@ -86,9 +84,7 @@ def test_404_is_not_found():
 
 @respx.mock
 def test_too_many_requests_in_body_is_rate_limited():
-    respx.get(URL).mock(
-        return_value=httpx.Response(200, json={"status": "ERROR", "message": "Too many requests"})
-    )
+    respx.get(URL).mock(return_value=httpx.Response(200, json={"status": "ERROR", "message": "Too many requests"}))
     with pytest.raises(RateLimited):
         receitaws.lookup(payloads.CNPJ)
 
@@ -118,8 +114,6 @@ def test_unexplained_error_is_a_bad_response():
     ],
 )
 def test_server_faults_are_unavailable(answer):
-    respx.get(URL).mock(
-        **({"side_effect": answer} if isinstance(answer, Exception) else {"return_value": answer})
-    )
+    respx.get(URL).mock(**({"side_effect": answer} if isinstance(answer, Exception) else {"return_value": answer}))
     with pytest.raises(Unavailable):
         receitaws.lookup(payloads.CNPJ)
