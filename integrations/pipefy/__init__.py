@@ -1,0 +1,1 @@
+"""Pipefy: a GraphQL client that creates one card per company."""
