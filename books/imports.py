@@ -2,8 +2,9 @@
 
 `book_import()` is the one implementation behind `manage.py import_books` and the background
 task started by `POST /api/books/import/`. Rows are validated with the same rules as the API;
-a bad row is reported with its line number and reason and never stops the rest. Running the same
-file twice changes nothing the second time (every row comes back "unchanged").
+a bad row is reported with its line number and reason and never stops the rest. A book named
+twice in one file is taken from its first row (later rows are reported as duplicates), so running
+the same file twice changes nothing the second time (every row comes back "unchanged").
 """
 
 from __future__ import annotations
@@ -61,18 +62,22 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0
     invalid: int = 0
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
-    def reject(self, line: int, reason: str) -> None:
-        self.invalid += 1
+    def reject(self, line: int, reason: str, *, duplicate: bool = False) -> None:
+        if duplicate:
+            self.duplicates += 1
+        else:
+            self.invalid += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(RowError(line, reason))
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data["errors_truncated"] = self.invalid > len(self.errors)
+        data["errors_truncated"] = self.invalid + self.duplicates > len(self.errors)
         return data
 
 
@@ -90,6 +95,17 @@ def detect_format(*, filename: str = "", first_line: str = "") -> str:
     return JSONL if first_line.lstrip().startswith("{") else CSV
 
 
+def check_import_file(*, content: str, filename: str = "") -> str:
+    """Refuse, before queueing, a file that cannot be imported at all; returns its format."""
+    stream = io.StringIO(content)
+    file_format = detect_format(filename=filename, first_line=_peek_first_line(stream))
+    if not content.strip():
+        raise ImportFileError("The file is empty.")
+    if file_format == CSV:
+        _csv_header(csv.reader(stream))
+    return file_format
+
+
 def book_import(
     *,
     source: str | TextIO,
@@ -104,6 +120,7 @@ def book_import(
     records = _csv_records(stream, summary) if summary.format == CSV else _jsonl_records(stream, summary)
     actor = current_actor() or "system"
     batch: dict[str, tuple[int, dict]] = {}
+    first_lines: dict[str, int] = {}  # ISBN -> line; a file names each book once
     for line, record in records:
         summary.rows += 1
         try:
@@ -111,9 +128,12 @@ def book_import(
         except RowInvalid as error:
             summary.reject(line, str(error))
             continue
-        if fields["isbn"] in batch:  # same book twice in a batch: apply them in file order
-            _flush(batch, summary, actor)
-        batch[fields["isbn"]] = (line, fields)
+        isbn = fields["isbn"]
+        if isbn in first_lines:
+            summary.reject(line, f"ISBN {isbn} already on line {first_lines[isbn]}; skipped", duplicate=True)
+            continue
+        first_lines[isbn] = line
+        batch[isbn] = (line, fields)
         if len(batch) >= batch_size:
             _flush(batch, summary, actor)
             if progress:
@@ -133,8 +153,7 @@ def _peek_first_line(stream: TextIO) -> str:
     return ""
 
 
-def _csv_records(stream: TextIO, summary: ImportSummary) -> Iterator[tuple[int, dict]]:
-    reader = csv.reader(stream)
+def _csv_header(reader) -> list[str]:
     try:
         header = [name.strip().lower() for name in next(reader)]
     except StopIteration:
@@ -147,6 +166,12 @@ def _csv_records(stream: TextIO, summary: ImportSummary) -> Iterator[tuple[int, 
             f"The header row lacks the column(s) {', '.join(missing)}; "
             f"known columns: {', '.join(IMPORT_FIELDS)}."
         )
+    return header
+
+
+def _csv_records(stream: TextIO, summary: ImportSummary) -> Iterator[tuple[int, dict]]:
+    reader = csv.reader(stream)
+    header = _csv_header(reader)
     summary.ignored_columns = sorted({name for name in header if name not in IMPORT_FIELDS})
     previous_line = reader.line_num
     while True:

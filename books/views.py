@@ -17,7 +17,7 @@ from access.actor import current_actor
 from access.permissions import HasAPIAccess
 from books import services
 from books.filters import BookFilter
-from books.imports import ImportFileError, decode_import_file
+from books.imports import ImportFileError, check_import_file, decode_import_file
 from books.models import Book
 from books.permissions import BookActionPermissions
 from books.selectors import book_get, book_history, book_list
@@ -154,6 +154,7 @@ class BookViewSet(viewsets.GenericViewSet):
             )
         try:
             content = decode_import_file(upload.read())
+            check_import_file(content=content, filename=upload.name)
         except ImportFileError as error:
             raise serializers.ValidationError({"file": [str(error)]}) from None
         result = import_books.delay(content, filename=upload.name, requested_by=current_actor() or "")

@@ -1,0 +1,66 @@
+"""manage.py import_books FILE: upsert books from a CSV (header row) or JSON-lines file."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from access.actor import acting_as
+from books.imports import BATCH_SIZE, ImportFileError, ImportSummary, book_import
+
+ACTOR = "command:import_books"
+
+
+class Command(BaseCommand):
+    help = (
+        "Import books from a CSV file with a header row or a JSON-lines file (detected by the "
+        "extension, else by the content). Books are matched by ISBN: new ones are added, changed "
+        "ones updated, the same file run twice changes nothing. Invalid rows are reported by line."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument("--errors", type=int, default=50, help="How many row errors to print.")
+
+    def handle(self, *args, file: Path, batch_size: int, errors: int, **options):
+        if not file.is_file():
+            raise CommandError(f"{file} is not a file.")
+        show_progress = self.stdout.isatty() and options["verbosity"] > 0
+        try:
+            with file.open(encoding="utf-8-sig", newline="") as stream, acting_as(ACTOR):
+                summary = book_import(
+                    source=stream,
+                    filename=file.name,
+                    batch_size=batch_size,
+                    progress=self._progress if show_progress else None,
+                )
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{file} is not UTF-8 text (byte {error.start}).") from None
+        if show_progress:
+            self.stdout.write("")
+        self._report(summary, limit=errors)
+
+    def _progress(self, summary: ImportSummary) -> None:
+        self.stdout.write(
+            f"\r{summary.rows:,} rows: {summary.created:,} created, {summary.updated:,} updated, "
+            f"{summary.unchanged:,} unchanged, {summary.invalid + summary.duplicates:,} skipped",
+            ending="",
+        )
+        self.stdout.flush()
+
+    def _report(self, summary: ImportSummary, *, limit: int) -> None:
+        for row_error in summary.errors[:limit]:
+            self.stderr.write(f"line {row_error.line}: {row_error.reason}")
+        not_shown = summary.invalid + summary.duplicates - min(limit, len(summary.errors))
+        if not_shown > 0:
+            self.stderr.write(f"... and {not_shown} more rows not imported")
+        if summary.ignored_columns:
+            self.stderr.write(f"ignored columns: {', '.join(summary.ignored_columns)}")
+        line = (
+            f"{summary.source} ({summary.format}): {summary.rows} rows, {summary.created} created, "
+            f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.duplicates} duplicate, "
+            f"{summary.invalid} invalid."
+        )
+        self.stdout.write(self.style.SUCCESS(line) if not summary.errors else self.style.WARNING(line))
