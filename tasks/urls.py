@@ -1,3 +1,9 @@
 """Task status API."""
 
-urlpatterns = []
+from django.urls import path
+
+from tasks.views import TaskStatusView
+
+urlpatterns = [
+    path("tasks/<str:task_id>/", TaskStatusView.as_view(), name="task-status"),
+]

@@ -1,0 +1,78 @@
+"""The shared Celery base class: who acts, and when to try again.
+
+Every task body runs as `task:<name>` (history rows and logs name it). Transient errors (an
+outside service unavailable, a backing service down, a soft time limit) retry with exponential
+backoff and jitter; a rate limit retries after its retry-after; anything else is permanent and
+fails at once. Tasks run eagerly (`make run`) do not retry: they fail and are picked up again
+by the periodic refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import Task
+from celery.exceptions import Retry, SoftTimeLimitExceeded
+from django.conf import settings
+
+from access.actor import acting_as
+from config.exceptions import OUTAGE_EXCEPTIONS
+from integrations.errors import RateLimited, is_transient
+
+logger = logging.getLogger(__name__)
+
+
+def backoff_seconds(retries: int) -> float:
+    """Exponential backoff with "equal jitter": half the step fixed, half random; capped."""
+    step = min(settings.TASK_RETRY_BACKOFF_MAX_SECONDS, settings.TASK_RETRY_BACKOFF_SECONDS * (2**retries))
+    return step / 2 + random.uniform(0, step / 2)
+
+
+def retry_countdown(exc: BaseException, retries: int) -> float | None:
+    """Seconds to wait before the next try, or None when `exc` is permanent."""
+    if isinstance(exc, RateLimited):
+        wait = exc.retry_after or 60
+        return wait + random.uniform(0, min(5.0, 1 + wait * 0.1))
+    if is_transient(exc) or isinstance(exc, (*OUTAGE_EXCEPTIONS, SoftTimeLimitExceeded)):
+        return backoff_seconds(retries)
+    return None
+
+
+class BaseTask(Task):
+    """Use with `@shared_task(base=BaseTask, bind=True, name="app.verb")`."""
+
+    @property
+    def actor(self) -> str:
+        return f"task:{self.name}"
+
+    @property
+    def max_attempts_retries(self) -> int:
+        return settings.TASK_MAX_RETRIES if self.max_retries is None else self.max_retries
+
+    def __call__(self, *args, **kwargs):
+        with acting_as(self.actor):
+            if self.request_stack.top is None:  # called as a plain function, not by a worker
+                return super().__call__(*args, **kwargs)
+            try:
+                return self.run(*args, **kwargs)
+            except Retry:
+                raise
+            except Exception as exc:
+                countdown = self._countdown_if_retrying(exc)
+                if countdown is None:
+                    raise
+                logger.warning(
+                    "%s[%s] retry %s in %.0fs: %s", self.name, self.request.id, self.request.retries + 1, countdown, exc
+                )
+                raise self.retry(exc=exc, countdown=countdown, max_retries=self.max_attempts_retries) from exc
+
+    def will_retry(self, exc: BaseException) -> bool:
+        """Whether a failure with `exc` now will be tried again (so it is not final yet)."""
+        return self._countdown_if_retrying(exc) is not None
+
+    def _countdown_if_retrying(self, exc: BaseException) -> float | None:
+        request = self.request
+        if request.called_directly or request.is_eager or request.retries >= self.max_attempts_retries:
+            return None
+        return retry_countdown(exc, request.retries)

@@ -1,0 +1,18 @@
+"""`GET /api/tasks/{task_id}/`: the state of a background task."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tasks.selectors import task_result_get
+from tasks.serializers import TaskStatusSerializer
+
+
+class TaskStatusView(APIView):
+    @extend_schema(summary="The status of a background task", responses=TaskStatusSerializer, tags=["tasks"])
+    def get(self, request, task_id: str):
+        task_result = task_result_get(task_id=task_id)
+        if task_result is None:
+            raise NotFound(f"No task with id {task_id}.")
+        return Response(TaskStatusSerializer(task_result).data)
