@@ -1,0 +1,133 @@
+"""Back office for books (stored in MongoDB): list, search, edit, archive and restore, never delete."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import ngettext
+from django_mongodb_backend.fields import ArrayField
+
+from books import services
+from books.imports import LIST_SEPARATOR
+from books.isbn import isbn13
+from books.languages import normalize_language
+from books.models import Book
+from books.published import PartialDate
+from books.selectors import book_get
+
+
+class BookAdminForm(forms.ModelForm):
+    published = forms.CharField(
+        label="Published", required=False, help_text="YYYY-MM-DD, YYYY-MM or YYYY, as printed."
+    )
+
+    class Meta:
+        model = Book
+        fields = (
+            "title", "subtitle", "authors", "isbn", "publisher",
+            "language", "page_count", "tags", "description",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.published:
+            self.initial.setdefault("published", str(self.instance.published))
+
+    def clean_isbn(self):
+        return isbn13(self.cleaned_data["isbn"])
+
+    def clean_language(self):
+        return normalize_language(self.cleaned_data["language"])
+
+    def clean_tags(self):
+        return list(dict.fromkeys(tag.strip().lower() for tag in self.cleaned_data["tags"] if tag.strip()))
+
+    def clean_authors(self):
+        return list(dict.fromkeys(name.strip() for name in self.cleaned_data["authors"] if name.strip()))
+
+    def clean_published(self):
+        text = self.cleaned_data["published"].strip()
+        return PartialDate.parse(text) if text else None
+
+    def _post_clean(self):
+        published = self.cleaned_data.get("published")
+        self.instance.published_date = published.start if published else None
+        self.instance.published_date_precision = published.precision if published else ""
+        super()._post_clean()
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("active", "In the catalogue"), ("archived", "Archived"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.active()
+        if self.value() == "archived":
+            return queryset.archived()
+        return queryset
+
+
+@admin.register(Book)
+class BookAdmin(admin.ModelAdmin):
+    form = BookAdminForm
+    list_display = ("title", "authors_display", "isbn", "language", "published_display", "archived_at")
+    list_filter = (ArchivedFilter, "language", "created_at")
+    search_fields = ("title", "subtitle", "authors", "isbn", "publisher")
+    ordering = ("-created_at",)
+    readonly_fields = ("created_at", "updated_at", "archived_at")
+    fieldsets = (
+        (None, {"fields": ("title", "subtitle", "authors", "isbn", "publisher", "published", "language")}),
+        ("Details", {"fields": ("page_count", "tags", "description")}),
+        ("Record", {"fields": ("created_at", "updated_at", "archived_at")}),
+    )
+    actions = ("archive_books", "restore_books")
+    list_per_page = 50
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, ArrayField):
+            # Names such as "Tolkien, J. R. R." hold commas; the CSV import uses ";" too.
+            kwargs["delimiter"] = LIST_SEPARATOR
+            kwargs.setdefault("help_text", f"Separate entries with “{LIST_SEPARATOR}”.")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="authors")
+    def authors_display(self, book):
+        return "; ".join(book.authors)
+
+    @admin.display(description="published", ordering="published_date")
+    def published_display(self, book):
+        return str(book.published) if book.published else "—"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # books are archived, never deleted
+
+    def save_model(self, request, obj, form, change):
+        data = {name: getattr(obj, name) for name in services.EDITABLE_FIELDS}
+        try:
+            if change:
+                saved = services.book_update(book=book_get(book_id=obj.pk, include_archived=True), data=data)
+            else:
+                saved = services.book_create(**data)
+        except services.DuplicateIsbn as error:
+            raise ValidationError(str(error)) from None
+        obj.pk, obj._state = saved.pk, saved._state
+        obj.created_at, obj.updated_at = saved.created_at, saved.updated_at
+
+    @admin.action(description="Archive selected books", permissions=["change"])
+    def archive_books(self, request, queryset):
+        books = list(queryset.active())
+        for book in books:
+            services.book_archive(book=book)
+        message = ngettext("Archived %d book.", "Archived %d books.", len(books)) % len(books)
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description="Restore selected books", permissions=["change"])
+    def restore_books(self, request, queryset):
+        books = list(queryset.archived())
+        for book in books:
+            services.book_restore(book=book)
+        message = ngettext("Restored %d book.", "Restored %d books.", len(books)) % len(books)
+        self.message_user(request, message, messages.SUCCESS)

@@ -1,0 +1,91 @@
+"""The books admin on the mongo alias: list, search, filter, edit, archive and restore, no delete."""
+
+from django.urls import reverse
+
+from books.models import Book
+from books.tests.conftest import mongo_db
+from books.tests.factories import BookFactory
+
+CHANGELIST = reverse("admin:books_book_changelist")
+
+
+def form_data(**overrides):
+    data = {
+        "title": "Dune",
+        "subtitle": "",
+        "authors": "Herbert, Frank; Brian Herbert",
+        "isbn": "0-441-17271-7",
+        "publisher": "Chilton",
+        "published": "1965-08",
+        "language": "EN",
+        "page_count": "412",
+        "tags": "SF; Classic",
+        "description": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@mongo_db
+def test_admin_lists_searches_filters_adds_and_edits(admin_client):
+    BookFactory(title="Emma", authors=["Jane Austen"], language="en")
+    BookFactory(title="Solaris", authors=["Stanisław Lem"], language="pl")
+
+    page = admin_client.get(CHANGELIST)
+    assert page.status_code == 200 and b"Emma" in page.content and b"Solaris" in page.content
+    found = admin_client.get(CHANGELIST, {"q": "Austen"})
+    assert b"Emma" in found.content and b"Solaris" not in found.content
+    polish = admin_client.get(CHANGELIST, {"language": "pl"})
+    assert b"Solaris" in polish.content and b"Emma" not in polish.content
+
+    added = admin_client.post(reverse("admin:books_book_add"), form_data())
+    assert added.status_code == 302, added.context["adminform"].form.errors if added.context else added
+    dune = Book.objects.get(isbn="9780441172719")
+    assert dune.authors == ["Herbert, Frank", "Brian Herbert"]
+    assert dune.tags == ["sf", "classic"] and dune.language == "en"
+    assert str(dune.published) == "1965-08"
+    assert dune.history.get().history_actor == "user:admin"
+
+    change_url = reverse("admin:books_book_change", args=[dune.pk])
+    form = admin_client.get(change_url)
+    assert form.status_code == 200 and b"1965-08" in form.content and b"Herbert, Frank;Brian Herbert" in form.content
+    edited = admin_client.post(change_url, form_data(title="Dune (50th anniversary)", published="1965"))
+    assert edited.status_code == 302
+    dune.refresh_from_db()
+    assert dune.title == "Dune (50th anniversary)" and dune.published_date_precision == "year"
+    assert [h.history_type for h in dune.history.all()] == ["~", "+"]
+
+    duplicate = admin_client.post(reverse("admin:books_book_add"), form_data(isbn="978-0-441-17271-9"))
+    assert duplicate.status_code == 200
+    assert "isbn" in duplicate.context["adminform"].form.errors
+    invalid = admin_client.post(reverse("admin:books_book_add"), form_data(isbn="0-441-17271-8", published="1965-13"))
+    errors = invalid.context["adminform"].form.errors
+    assert "isbn" in errors and "published" in errors
+    assert Book.objects.count() == 3
+
+
+@mongo_db
+def test_admin_archives_and_restores_but_never_deletes(admin_client):
+    book, other = BookFactory(title="Kept"), BookFactory(title="Other")
+
+    page = admin_client.get(CHANGELIST)
+    actions = [value for value, _ in page.context["action_form"].fields["action"].choices]
+    assert "delete_selected" not in actions
+    assert {"archive_books", "restore_books"} <= set(actions)
+    change_page = admin_client.get(reverse("admin:books_book_change", args=[book.pk]))
+    assert b"deletelink" not in change_page.content
+    assert admin_client.get(reverse("admin:books_book_delete", args=[book.pk])).status_code == 403
+    refused = admin_client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [str(book.pk)]})
+    assert refused.status_code in (200, 302)
+
+    admin_client.post(CHANGELIST, {"action": "archive_books", "_selected_action": [str(book.pk)]})
+    book.refresh_from_db()
+    assert book.archived_at is not None and Book.objects.count() == 2
+    archived = admin_client.get(CHANGELIST, {"status": "archived"})
+    assert b"Kept" in archived.content and b"Other" not in archived.content
+
+    admin_client.post(CHANGELIST, {"action": "restore_books", "_selected_action": [str(book.pk), str(other.pk)]})
+    book.refresh_from_db()
+    assert book.archived_at is None
+    assert [h.history_actor for h in book.history.all()[:2]] == ["user:admin", "user:admin"]
+    assert Book.objects.count() == 2
