@@ -81,3 +81,14 @@ def test_language_codes_are_iso_639_1():
 def test_system_checks_pass_on_both_databases():
     # Plain `check` skips database checks; the Mongo backend's own (e.g. no AutoField) need this.
     call_command("check", databases=["default", "mongo"], fail_level="WARNING")
+
+
+@pytest.mark.django_db(databases=["default", "mongo"])
+def test_demo_data_is_valid_and_loads_once():
+    from books.demo import DEMO_BOOKS, load_demo_data
+    from books.models import Book
+
+    assert load_demo_data() == len(DEMO_BOOKS) >= 12
+    assert load_demo_data() == 0
+    assert Book.objects.count() == len(DEMO_BOOKS)
+    assert str(Book.objects.get(isbn="9780262510875").published) == "1996-07"
