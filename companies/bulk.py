@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import psycopg
 from django.db import connection, models
 from simple_history.utils import bulk_create_with_history
 
@@ -69,7 +70,10 @@ def insert_postgresql(rows, *, now, actor) -> list[str]:
         f"FROM unnest({', '.join(unnest)}) AS r({aliases}) "
         f"ON CONFLICT ({quote('cnpj')}) DO NOTHING RETURNING {quote('id')}, {quote('cnpj')}"
     )
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # A server-side-binding cursor on Django's own connection (same transaction): the column
+    # arrays travel as parameters instead of being quoted into the SQL text by the client.
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params)
         inserted = cursor.fetchall()
         if inserted:

@@ -5,14 +5,25 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Func, Q, TextField
 
 from companies import cnpj as cnpj_value
 from companies.models import Company, EnrichmentStatus, RegistrationStatus
 from companies.values import UFS, normalize_cnae
 
 _ROOT_RE = re.compile(r"^[0-9A-Z]{8}$")
-_CNPJ_PREFIX_RE = re.compile(r"^[0-9A-Z]{1,14}$")
+_CNPJ_PREFIX_RE = re.compile(r"[0-9A-Z]{1,14}")
+
+
+class NamesSearch(Func):
+    """`legal_name || ' ' || trade_name`: what `search` matches. On PostgreSQL `icontains` on it
+    compiles to the expression of the trigram index (migration 0003); keep the two identical."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+
+    def __init__(self):
+        super().__init__(F("legal_name"), F("trade_name"), output_field=TextField())
 
 
 class UpperChoiceField(forms.ChoiceField):
@@ -76,8 +87,8 @@ class CompanyFilter(django_filters.FilterSet):
         term = value.strip()
         if not term:
             return queryset
-        condition = Q(legal_name__icontains=term) | Q(trade_name__icontains=term)
+        condition = Q(names_search__icontains=term)
         prefix = cnpj_value.compact(term)
-        if _CNPJ_PREFIX_RE.match(prefix):
+        if _CNPJ_PREFIX_RE.fullmatch(prefix):
             condition |= Q(cnpj__startswith=prefix)
-        return queryset.filter(condition)
+        return queryset.alias(names_search=NamesSearch()).filter(condition)

@@ -110,9 +110,8 @@ class Company(models.Model):
             models.Index(fields=["enrichment_status"], name="company_enrichment_idx"),
             # Keyset pagination orders by (field, id); these serve the orderings and updated_after.
             models.Index(fields=["updated_at", "id"], name="company_updated_idx"),
-            models.Index(fields=["created_at", "id"], name="company_created_idx"),
             models.Index(fields=["legal_name", "id"], name="company_legal_name_idx"),
-            models.Index(fields=["trade_name", "id"], name="company_trade_name_idx"),
+            # `search` on names has a trigram index, PostgreSQL only: see migration 0003.
         ]
         constraints = [
             models.CheckConstraint(

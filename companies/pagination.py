@@ -142,7 +142,7 @@ class KeysetPagination:
 
 
 class CompanyPagination(KeysetPagination):
-    ordering_fields = ("cnpj", "legal_name", "trade_name", "created_at", "updated_at")
+    ordering_fields = ("cnpj", "legal_name", "updated_at")
     default_ordering = "cnpj"
 
 

@@ -6,12 +6,14 @@ the current actor) and invalidates the cached reads. Nothing here deletes a comp
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.core.validators import MaxLengthValidator
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from access.actor import current_actor
@@ -19,7 +21,7 @@ from companies import bulk
 from companies import cache as company_cache
 from companies import cnpj as cnpj_value
 from companies.models import BOOKKEEPING_FIELDS, Company, EnrichmentStatus, RegistrationStatus
-from companies.values import normalize_fields
+from companies.values import NORMALIZERS, normalize_fields, normalize_text
 
 logger = logging.getLogger(__name__)
 
@@ -54,24 +56,48 @@ def cnpj_clean(value: Any) -> str:
 
 def company_fields_clean(fields: Mapping[str, Any], *, allowed: Iterable[str] = EDITABLE_FIELDS) -> dict:
     """Normalise and validate field values; raises one ValidationError naming every bad field."""
-    allowed = set(allowed)
     errors: dict[str, list[ValidationError]] = {}
     cleaned = {}
-    for name, value in normalize_fields(fields).items():
+    for name, value in fields.items():
         if name not in allowed:
             if name in _NOT_EDITABLE:
                 errors[name] = [ValidationError("This field is read-only.", code="read_only")]
             else:
                 errors[name] = [ValidationError("Unknown field.", code="unknown")]
             continue
-        field = Company._meta.get_field(name)
         try:
-            cleaned[name] = field.clean(value, None)
+            cleaned[name] = _field_cleaner(name)(value)
         except ValidationError as exc:
             errors[name] = exc.error_list
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+@functools.cache
+def _field_cleaner(name: str) -> Callable[[Any], Any]:
+    """Normalise, then the model field's own clean(); plain text and choice fields (most of a CSV
+    row) get an equivalent shortcut, because the bulk import runs this for every value."""
+    field = Company._meta.get_field(name)
+    normalize = NORMALIZERS.get(name, normalize_text)
+
+    def clean(value):
+        return field.clean(normalize(value), None)
+
+    only_length_checked = all(isinstance(validator, MaxLengthValidator) for validator in field.validators)
+    if type(field) is not models.CharField or not only_length_checked:
+        return clean
+    choices = None
+    if field.choices:
+        choices = {value for value, _ in field.flatchoices} | ({""} if field.blank else set())
+
+    def clean_text(value):
+        value = normalize(value)
+        if isinstance(value, str) and len(value) <= field.max_length and (choices is None or value in choices):
+            return value
+        return field.clean(value, None)  # the field's own error message
+
+    return clean_text
 
 
 def company_create(*, cnpj: str, enrich: bool = True, **fields) -> Company:

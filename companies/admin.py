@@ -1,0 +1,174 @@
+"""Back office for companies: search, filters, history; writes go through companies.services."""
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.db.models.functions import Substr
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from companies import cnpj as cnpj_value
+from companies import services
+from companies.models import BOOKKEEPING_FIELDS, Company
+from companies.values import NORMALIZERS
+
+_READ_ONLY = (
+    "cnpj_formatted",
+    "root",
+    "is_head_office",
+    *(name for name in BOOKKEEPING_FIELDS if name != "registry_payload"),
+    "registry_payload_pretty",
+    "created_at",
+    "updated_at",
+)
+
+
+class CompanyAdminForm(forms.ModelForm):
+    # Wider than the stored 14 characters: the formatted form (18) and separators are accepted.
+    cnpj = forms.CharField(label="CNPJ", max_length=32, help_text="Raw or formatted; letters in any case.")
+
+    class Meta:
+        model = Company
+        fields = ("cnpj", *services.EDITABLE_FIELDS)
+
+    def full_clean(self):
+        if self.is_bound:
+            data = self.data.copy()
+            for name, normalize in NORMALIZERS.items():
+                value = data.get(name)
+                if isinstance(value, str) and name not in ("secondary_activities", "partners"):
+                    data[name] = normalize(value)
+            self.data = data
+        super().full_clean()
+
+    def clean_cnpj(self):
+        try:
+            return services.cnpj_clean(self.cleaned_data["cnpj"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["cnpj"]) from exc
+
+
+class HeadOfficeFilter(admin.SimpleListFilter):
+    title = "head office"
+    parameter_name = "head_office"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Head office (0001)"), ("no", "Branch")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        queryset = queryset.annotate(branch=Substr("cnpj", 9, 4))
+        if self.value() == "yes":
+            return queryset.filter(branch=cnpj_value.HEAD_OFFICE_BRANCH)
+        return queryset.exclude(branch=cnpj_value.HEAD_OFFICE_BRANCH)
+
+
+@admin.register(Company)
+class CompanyAdmin(SimpleHistoryAdmin):
+    form = CompanyAdminForm
+    list_display = (
+        "cnpj_formatted",
+        "legal_name",
+        "trade_name",
+        "registration_status",
+        "city_uf",
+        "enrichment_status",
+        "updated_at",
+    )
+    list_filter = ("registration_status", "state", "enrichment_status", HeadOfficeFilter)
+    search_fields = ("legal_name", "trade_name")
+    search_help_text = "CNPJ (raw or formatted, or its beginning), legal name or trade name."
+    ordering = ("cnpj",)
+    list_per_page = 50
+    show_full_result_count = False
+    history_list_display = ("history_actor",)
+    fieldsets = (
+        (None, {"fields": ("cnpj", "legal_name", "trade_name")}),
+        (
+            "Registration",
+            {"fields": ("registration_status", "status_date", "opened_on", "legal_nature", "size", "share_capital")},
+        ),
+        (
+            "Activities and partners",
+            {"fields": ("main_activity_code", "main_activity_description", "secondary_activities", "partners")},
+        ),
+        (
+            "Address and contact",
+            {
+                "fields": (
+                    "street", "street_number", "complement", "district", "city", "state", "zip_code",
+                    "city_ibge_code", "email", "phone",
+                )
+            },
+        ),
+        (
+            "Registry (set by the enrichment and the Pipefy integration)",
+            {
+                "fields": (
+                    "enrichment_status", "enrichment_error", "registry_source", "registry_synced_at",
+                    "pipefy_card_id", "registry_payload_pretty",
+                )
+            },
+        ),
+        ("Record", {"fields": ("root", "is_head_office", "created_at", "updated_at")}),
+    )
+
+    # --- never delete -----------------------------------------------------------------------
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # --- display ----------------------------------------------------------------------------
+    def get_readonly_fields(self, request, obj=None):
+        return (*_READ_ONLY, "cnpj") if obj is not None else _READ_ONLY
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        # Adding: the registry section and timestamps are empty until the record exists.
+        return self.fieldsets[:4]
+
+    @admin.display(description="CNPJ", ordering="cnpj")
+    def cnpj_formatted(self, company):
+        return company.cnpj_formatted
+
+    @admin.display(description="city/UF", ordering="city")
+    def city_uf(self, company):
+        return "/".join(part for part in (company.city, company.state) if part)
+
+    @admin.display(description="head office", boolean=True)
+    def is_head_office(self, company):
+        return company.is_head_office
+
+    @admin.display(description="raw registry payload")
+    def registry_payload_pretty(self, company):
+        if company.registry_payload is None:
+            return "-"
+        text = json.dumps(company.registry_payload, indent=2, ensure_ascii=False, sort_keys=True)
+        return format_html('<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>', text)
+
+    def get_search_results(self, request, queryset, search_term):
+        by_name, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        prefix = cnpj_value.compact(search_term) if search_term else ""
+        if prefix and prefix.isascii() and prefix.isalnum() and len(prefix) <= cnpj_value.LENGTH:
+            # `queryset` already carries the list filters; both halves keep them.
+            return by_name | queryset.filter(Q(cnpj__startswith=prefix)), may_have_duplicates
+        return by_name, may_have_duplicates
+
+    # --- writes: the same services as the API -------------------------------------------------
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            changed = {name: value for name, value in fields.items() if name in form.changed_data}
+            company = services.company_update(company=obj, **changed)
+        else:
+            company = services.company_create(cnpj=form.cleaned_data["cnpj"], **fields)
+        obj.__dict__.update(company.__dict__)

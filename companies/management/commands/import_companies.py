@@ -1,0 +1,163 @@
+"""manage.py import_companies FILE.csv: add companies from a CSV file, skipping stored CNPJs.
+
+The header names the columns: `cnpj` (raw or formatted) is required; any editable company field
+may follow (legal_name, trade_name, city, state, ...; activities and partners as JSON). Every row
+is validated and each invalid one is reported with its line number and reason; the valid ones are
+inserted in bulk, in batches, each batch in its own transaction. CNPJs already stored (or
+repeated in the file) are skipped, so running the command twice is harmless. History rows are
+attributed to `command:import_companies`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from access.actor import acting_as
+from companies import cnpj as cnpj_value
+from companies import services
+
+ACTOR = "command:import_companies"
+JSON_COLUMNS = frozenset({"secondary_activities", "partners"})
+
+
+@dataclass
+class Tally:
+    rows: int = 0
+    inserted: int = 0
+    stored: int = 0
+    repeated: int = 0
+    invalid: int = 0
+    seen: dict[str, int] = field(default_factory=dict)
+
+
+class Command(BaseCommand):
+    help = "Import companies from a CSV file (header row; `cnpj` required, other company fields optional)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="CSV file with a header row")
+        parser.add_argument("--batch-size", type=int, default=5000, help="rows per insert (default 5000)")
+        parser.add_argument("--delimiter", default=",", help="field delimiter (default ,)")
+        parser.add_argument("--encoding", default="utf-8-sig", help="file encoding (default utf-8, BOM allowed)")
+
+    def handle(self, *args, path, batch_size, delimiter, encoding, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        source = Path(path)
+        if not source.is_file():
+            raise CommandError(f"No such file: {source}")
+        self.verbosity = options["verbosity"]
+        self.progress = self.stdout.isatty() and self.verbosity >= 1
+        started = time.monotonic()
+        with acting_as(ACTOR), source.open(newline="", encoding=encoding) as handle:
+            tally = self._import(csv.reader(handle, delimiter=delimiter), batch_size)
+        elapsed = time.monotonic() - started
+        if self.progress:
+            self.stdout.write("")
+        self.stdout.write(
+            f"{tally.rows} rows read in {elapsed:.1f}s: {tally.inserted} inserted, "
+            f"{tally.stored} already stored, {tally.repeated} repeated in the file, {tally.invalid} invalid."
+        )
+
+    # --- reading ----------------------------------------------------------------------------
+    def _columns(self, reader) -> list[str]:
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise CommandError("The file is empty; expected a header row with a `cnpj` column.") from None
+        columns = [name.strip().lower() for name in header]
+        allowed = {"cnpj", *services.EDITABLE_FIELDS}
+        unknown = [name for name in columns if name not in allowed]
+        if "cnpj" not in columns:
+            raise CommandError("The header has no `cnpj` column.")
+        if unknown:
+            raise CommandError(
+                f"Unknown column(s): {', '.join(unknown)}. Columns may be: cnpj, {', '.join(services.EDITABLE_FIELDS)}."
+            )
+        if len(set(columns)) != len(columns):
+            raise CommandError("A column appears twice in the header.")
+        return columns
+
+    def _import(self, reader, batch_size) -> Tally:
+        columns = self._columns(reader)
+        cnpj_index = columns.index("cnpj")
+        others = [(index, name) for index, name in enumerate(columns) if name != "cnpj"]
+        tally = Tally()
+        batch: list[dict] = []
+        try:
+            for values in reader:
+                line = reader.line_num
+                if not any(values):
+                    continue
+                tally.rows += 1
+                row = self._row(values, line, len(columns), cnpj_index, others, tally)
+                if row is not None:
+                    batch.append(row)
+                    if len(batch) >= batch_size:
+                        self._flush(batch, tally)
+                        batch = []
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"Line {reader.line_num + 1}: the file is not valid text ({exc.reason}).") from exc
+        except csv.Error as exc:
+            raise CommandError(f"Line {reader.line_num}: {exc}") from exc
+        self._flush(batch, tally)
+        return tally
+
+    def _row(self, values, line, width, cnpj_index, others, tally) -> dict | None:
+        if len(values) != width:
+            return self._invalid(line, f"expected {width} columns, found {len(values)}", tally)
+        try:
+            number = cnpj_value.normalize(values[cnpj_index])
+        except cnpj_value.InvalidCNPJ as exc:
+            return self._invalid(line, f"cnpj: {exc}", tally)
+        first = tally.seen.get(number)
+        if first is not None:
+            tally.repeated += 1
+            if self.verbosity >= 2:
+                self.stdout.write(f"line {line}: skipped, CNPJ {number} repeats line {first}")
+            return None
+        fields = {}
+        for index, name in others:
+            raw = values[index].strip()
+            if not raw:
+                continue
+            if name in JSON_COLUMNS:
+                try:
+                    raw = json.loads(raw)
+                except ValueError:
+                    return self._invalid(line, f"{name}: not valid JSON", tally)
+            fields[name] = raw
+        if fields:
+            try:
+                fields = services.company_fields_clean(fields)
+            except ValidationError as exc:
+                reasons = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+                return self._invalid(line, reasons, tally)
+        fields["cnpj"] = number
+        tally.seen[number] = line
+        return fields
+
+    def _invalid(self, line, reason, tally) -> None:
+        tally.invalid += 1
+        self.stderr.write(f"line {line}: {reason}")
+        return None
+
+    # --- writing ----------------------------------------------------------------------------
+    def _flush(self, batch, tally) -> None:
+        if batch:
+            inserted = services.company_bulk_create(rows=batch)
+            tally.inserted += len(inserted)
+            tally.stored += len(batch) - len(inserted)
+        if self.progress:
+            self.stdout.write(
+                f"\r{tally.rows} rows read, {tally.inserted} inserted, {tally.stored} already stored, "
+                f"{tally.invalid} invalid",
+                ending="",
+            )
+            self.stdout.flush()
