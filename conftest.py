@@ -8,6 +8,14 @@ from rest_framework.test import APIClient
 from access.services import api_key_create
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (real Redis): no throttle counts or entries leak."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def client_anon():
     return APIClient()

@@ -3,10 +3,15 @@
 from django.urls import path
 from rest_framework_simplejwt import views as jwt_views
 
+from access.throttles import LoginAddressThrottle, LoginUsernameThrottle
 from access.views import MeView
 
+
+class TokenObtainView(jwt_views.TokenObtainPairView):
+    throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
+
 urlpatterns = [
-    path("token/", jwt_views.TokenObtainPairView.as_view(), name="token-obtain"),
+    path("token/", TokenObtainView.as_view(), name="token-obtain"),
     path("token/refresh/", jwt_views.TokenRefreshView.as_view(), name="token-refresh"),
     path("token/verify/", jwt_views.TokenVerifyView.as_view(), name="token-verify"),
     path("logout/", jwt_views.TokenBlacklistView.as_view(), name="token-logout"),

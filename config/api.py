@@ -14,6 +14,7 @@ router.register("books", BookViewSet, basename="book")
 urlpatterns = [
     path("auth/", include("access.urls")),
     path("", include("tasks.urls")),
+    path("", include("integrations.urls")),
     path("", include("companies.urls")),
     *router.urls,
 ]

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django_guid.integrations import CeleryIntegration
+
 from config.settings.environment import BASE_DIR, ENVIRONMENT, env
 
 # Development default: refused in PRODUCTION by ops.checks.
@@ -28,6 +30,8 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
+    "django_guid",
+    "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
@@ -43,7 +47,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_guid.middleware.guid_middleware",
+    "config.logging.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -219,8 +226,30 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "access.throttles.APIKeyThrottle",
+        "access.throttles.UserThrottle",
+        "access.throttles.AnonThrottle",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Throttling (per API key, per user, per anonymous address; the token endpoint per address and
+# per username). Format: "<count>/<second|minute|hour|day>".
+API_THROTTLE_RATES = {
+    "api_key": env.str("THROTTLE_RATE_API_KEY", default="3000/minute"),
+    "user": env.str("THROTTLE_RATE_USER", default="600/minute"),
+    "anon": env.str("THROTTLE_RATE_ANON", default="60/minute"),
+    "login_address": env.str("THROTTLE_RATE_LOGIN_ADDRESS", default="20/minute"),
+    "login_username": env.str("THROTTLE_RATE_LOGIN_USERNAME", default="10/minute"),
+}
+# CORS: browser origins allowed to call /api/ (exact origins, comma-separated).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (
+    "accept", "authorization", "content-type", "x-api-key", "x-request-id", "x-csrftoken",
+)
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Location"]
 
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=ENVIRONMENT != "PRODUCTION")
 SPECTACULAR_SETTINGS = {
@@ -265,14 +294,54 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 # --- Logging ------------------------------------------------------------------------------
+# JSON lines in PRODUCTION (LOG_FORMAT=json|plain to choose), each with the request id
+# (X-Request-ID, accepted or generated, and returned) and, inside tasks, the task id.
+# Secrets (API keys, tokens, passwords) are redacted from every record.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if ENVIRONMENT == "PRODUCTION" else "plain")
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": False,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    # Carries the request id into tasks it enqueues; adds the task id to task logs.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId"},
+        "task_id": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+        "redact": {"()": "config.logging.RedactSecrets"},
+    },
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s %(celery_current_id)s",
+            "rename_fields": {
+                "asctime": "time", "levelname": "level", "name": "logger",
+                "correlation_id": "request_id", "celery_current_id": "task_id",
+            },
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "task_id", "redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One access line per request comes from config.logging.AccessLogMiddleware.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }
 
 # --- Integrations: registry lookup (CNPJ providers), Pipefy, background tasks -------------

@@ -1,6 +1,7 @@
 """TEST: the suite. Real PostgreSQL, Redis and secantusdb started by scripts/pytest_services.py."""
 
 from config.settings.base import *  # noqa: F403
+from config.settings.base import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

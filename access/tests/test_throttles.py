@@ -1,0 +1,85 @@
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from access.services import api_key_create
+
+pytestmark = pytest.mark.django_db
+ME = "/api/auth/me/"
+
+
+def rates(**overrides):
+    return override_settings(API_THROTTLE_RATES={**settings.API_THROTTLE_RATES, **overrides})
+
+
+def keyed(raw_key, address="10.0.0.1"):
+    client = APIClient(REMOTE_ADDR=address)
+    client.credentials(HTTP_X_API_KEY=raw_key)
+    return client
+
+
+def assert_throttled(response):
+    assert response.status_code == 429
+    body = response.json()
+    assert body["code"] == "throttled" and body["type"] == "client_error"
+    assert int(response["Retry-After"]) > 0
+
+
+@rates(api_key="3/minute")
+def test_each_api_key_has_its_own_limit():
+    _, first = api_key_create(name="first")
+    _, second = api_key_create(name="second")
+    for _ in range(3):
+        assert keyed(first).get(ME).status_code == 200
+    assert_throttled(keyed(first, address="10.9.9.9").get(ME))  # per key, not per address
+    assert keyed(second).get(ME).status_code == 200
+
+
+@rates(user="2/minute")
+def test_each_user_has_its_own_limit(jwt_client):
+    alice = jwt_client("alice")
+    assert alice.get(ME).status_code == 200
+    assert alice.get(ME).status_code == 200
+    assert_throttled(alice.get(ME))
+    assert jwt_client("bob").get(ME).status_code == 200
+
+
+@rates(anon="2/minute")
+def test_anonymous_calls_are_limited_per_address():
+    client = APIClient(REMOTE_ADDR="10.1.1.1")
+    assert client.get(ME).status_code == 401
+    assert client.get(ME).status_code == 401
+    assert_throttled(client.get(ME))
+    assert APIClient(REMOTE_ADDR="10.1.1.2").get(ME).status_code == 401
+
+
+@rates(login_username="3/minute", login_address="100/minute")
+def test_token_endpoint_limits_guesses_per_username_from_any_address(make_user):
+    make_user(username="carol", password="right-Passw0rd!")
+    for index in range(3):
+        response = APIClient(REMOTE_ADDR=f"10.2.0.{index}").post(
+            "/api/auth/token/", {"username": "carol", "password": f"guess-{index}"}
+        )
+        assert response.status_code == 401
+    blocked = APIClient(REMOTE_ADDR="10.2.0.99").post(
+        "/api/auth/token/", {"username": "Carol", "password": "right-Passw0rd!"}
+    )
+    assert_throttled(blocked)
+
+
+@rates(login_address="2/minute", login_username="100/minute")
+def test_token_endpoint_limits_guesses_per_address(make_user):
+    client = APIClient(REMOTE_ADDR="10.3.0.1")
+    for name in ("dave", "erin"):
+        assert client.post("/api/auth/token/", {"username": name, "password": "x"}).status_code == 401
+    assert_throttled(client.post("/api/auth/token/", {"username": "frank", "password": "x"}))
+
+
+@rates(api_key="1/minute")
+def test_throttling_is_shared_through_redis_not_process_memory():
+    from django.core.cache import cache
+
+    _, raw_key = api_key_create(name="shared")
+    assert keyed(raw_key).get(ME).status_code == 200
+    assert any(key.startswith("throttle_api_key_") for key in cache.keys("throttle_*"))
