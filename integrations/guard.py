@@ -41,9 +41,7 @@ def _rate_limiter() -> strategies.MovingWindowRateLimiter:
         from django_redis import get_redis_connection
 
         pool = get_redis_connection("default").connection_pool
-        rate_storage = storage.RedisStorage(
-            settings.REDIS_URL, connection_pool=pool, key_prefix=LIMITS_KEY_PREFIX
-        )
+        rate_storage = storage.RedisStorage(settings.REDIS_URL, connection_pool=pool, key_prefix=LIMITS_KEY_PREFIX)
     else:
         rate_storage = storage.MemoryStorage()
     return strategies.MovingWindowRateLimiter(rate_storage)
@@ -127,9 +125,7 @@ class ProviderGuard:
             failures = 1
             cache.set(key, failures, timeout=FAILURE_MEMORY_SECONDS)
         if failures and failures >= self.fail_max:
-            logger.warning(
-                "%s failed %s times in a row: skipped for %ss", self.name, failures, self.reset_seconds
-            )
+            logger.warning("%s failed %s times in a row: skipped for %ss", self.name, failures, self.reset_seconds)
             cache.set(
                 self._key("open_until"),
                 time.time() + self.reset_seconds,

@@ -45,9 +45,7 @@ def transport_errors(provider: str):
     except httpx.TimeoutException as exc:
         raise Unavailable(f"{provider}: timed out waiting for the answer", provider=provider) from exc
     except httpx.HTTPError as exc:
-        raise Unavailable(
-            f"{provider}: transport error ({exc.__class__.__name__})", provider=provider
-        ) from exc
+        raise Unavailable(f"{provider}: transport error ({exc.__class__.__name__})", provider=provider) from exc
 
 
 def request(client: httpx.Client, method: str, url: str, *, provider: str, **kwargs) -> httpx.Response:
@@ -77,9 +75,7 @@ def raise_for_overload(response: httpx.Response, *, provider: str) -> None:
         )
     if response.status_code >= 500:
         retry_after = retry_after_seconds(response, default=0) or None
-        raise Unavailable(
-            f"{provider}: HTTP {response.status_code}", provider=provider, retry_after=retry_after
-        )
+        raise Unavailable(f"{provider}: HTTP {response.status_code}", provider=provider, retry_after=retry_after)
 
 
 def json_body(response: httpx.Response, *, provider: str):

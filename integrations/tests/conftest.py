@@ -1,15 +1,22 @@
 import pytest
+from django.core.cache import cache
 
 from integrations.cnpj.chain import PROVIDERS
 from integrations.guard import guard_reset
 
 
+def _forget_shared_state():
+    guard_reset(*PROVIDERS, "pipefy")
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("registry:record:*")
+
+
 @pytest.fixture(autouse=True)
 def fresh_guards():
-    """Rate limits, cooldowns and breakers live in the shared Redis: start every test clean."""
-    guard_reset(*PROVIDERS, "pipefy")
+    """Rate limits, cooldowns, breakers and cached lookups live in the shared Redis: start clean."""
+    _forget_shared_state()
     yield
-    guard_reset(*PROVIDERS, "pipefy")
+    _forget_shared_state()
 
 
 @pytest.fixture

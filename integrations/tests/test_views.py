@@ -1,0 +1,99 @@
+import httpx
+import pytest
+
+from companies.models import Company
+from integrations.fake.companies import trigger_cnpj
+
+pytestmark = pytest.mark.django_db
+
+VALID = "11222333000181"
+
+
+def _lookups(fake):
+    return httpx.get(f"{fake.url}/_fake/requests").json()["requests"]
+
+
+def test_lookup_returns_the_normalised_record(api, fake, fake_settings):
+    response = api.get(f"/api/registry/{VALID}/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["cnpj"] == VALID
+    assert body["source"] == "brasilapi"
+    assert body["legal_name"]
+    assert body["registration_status"] in {"ATIVA", "SUSPENSA", "INAPTA", "BAIXADA", "NULA"}
+    assert body["main_activity"]["code"].isdigit() and len(body["main_activity"]["code"]) == 7
+    assert body["address"]["state"] and len(body["address"]["zip_code"]) == 8
+    assert isinstance(body["share_capital"], str)
+    assert body["fetched_at"]
+    assert "raw" not in body
+    assert not Company.objects.exists()  # a lookup stores nothing
+
+
+def test_lookup_is_cached(api, fake, fake_settings):
+    first = api.get(f"/api/registry/{VALID}/").json()
+    second = api.get(f"/api/registry/{VALID}/").json()
+    assert first == second
+    assert len(_lookups(fake)) == 1
+
+
+def test_cache_ttl_zero_asks_again(api, fake, fake_settings):
+    fake_settings.REGISTRY_CACHE_TTL = 0
+    api.get(f"/api/registry/{VALID}/")
+    api.get(f"/api/registry/{VALID}/")
+    assert len(_lookups(fake)) == 2
+
+
+def test_lower_case_alphanumeric_cnpj(read_only_api, fake, fake_settings):
+    response = read_only_api.get("/api/registry/12abc34501de35/")
+    assert response.status_code == 200, response.content
+    assert response.json()["cnpj"] == "12ABC34501DE35"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("11222333000180", "invalid_check_digits"),
+        ("1122233300018", "invalid_length"),
+        ("11222333000l8!", "invalid_format"),
+    ],
+)
+def test_invalid_cnpj_is_400_naming_the_field(api, fake, fake_settings, value, code):
+    response = api.get(f"/api/registry/{value}/")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "cnpj"
+    assert body["code"] == code
+    assert _lookups(fake) == []
+
+
+def test_unknown_cnpj_is_404_json(api, fake, fake_settings):
+    response = api.get(f"/api/registry/{trigger_cnpj('404')}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert [r["provider"] for r in _lookups(fake)] == ["brasilapi"]  # not found ends the search
+
+
+def test_first_provider_failing_falls_through(api, fake, fake_settings):
+    response = api.get(f"/api/registry/{trigger_cnpj('500', '1')}/")
+    assert response.status_code == 200
+    assert response.json()["source"] == "receitaws"
+
+
+def test_every_provider_rate_limited_is_503_with_retry_after(api, fake, fake_settings):
+    response = api.get(f"/api/registry/{trigger_cnpj('429')}/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "3"
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert body["service"] == "registry"
+
+
+def test_every_provider_down_is_503(api, fake, fake_settings):
+    response = api.get(f"/api/registry/{trigger_cnpj('200')}/")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert {r["provider"] for r in _lookups(fake)} == {"brasilapi", "receitaws", "cnpja"}
+
+
+def test_needs_credentials(client_anon):
+    assert client_anon.get(f"/api/registry/{VALID}/").status_code == 401
