@@ -1,5 +1,8 @@
 """Shared fixtures. The real servers themselves are started by scripts/pytest_services.py."""
 
+import os
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -109,3 +112,44 @@ def mongo_server():
     yield server
     if server.process is None:
         server.restart()
+
+
+# --- Real browser (Playwright driving Debian's Chromium) ---------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Never Playwright's downloaded browsers: the system Chromium, headless.
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True}
+
+
+@pytest.fixture
+def screenshot(browser_page):
+    """screenshot("name") saves a full-page PNG under test-artifacts/screenshots/ (git-ignored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name):
+        path = SCREENSHOTS / f"{name}.png"
+        browser_page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: once Playwright's session starts, its event loop stays marked as
+    running in the main thread, and Django refuses ORM calls from there (see `browser_page`)."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+def browser_page(live_server, request):
+    """A Playwright page against the live server. Fixtures and assertions in these tests call the
+    synchronous ORM from the thread where Playwright's loop runs, so Django's async-safety guard
+    is lifted for the rest of the session (browser tests are ordered last)."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    page = request.getfixturevalue("page")
+    page.base = live_server.url
+    return page
