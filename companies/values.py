@@ -18,7 +18,6 @@ UFS = (
 
 _NON_DIGITS = re.compile(r"\D")
 CNAE_LENGTH = 7
-IBGE_CITY_CODE_LENGTH = 7
 
 
 def _digits(value: Any) -> str:
@@ -26,20 +25,19 @@ def _digits(value: Any) -> str:
 
 
 def normalize_cnae(value: Any) -> str:
-    """`62.01-5-01`, `6201-5/01` or the integer 111301 (leading zero lost) -> `6201501`/`0111301`."""
+    """`62.01-5-01` or `6201-5/01` -> `6201501`; the integer 111301 (leading zero lost) -> `0111301`."""
     if value is None or value == "":
         return ""
     digits = _digits(value)
-    if digits and len(digits) < CNAE_LENGTH:
-        digits = digits.zfill(CNAE_LENGTH)
+    if len(digits) == CNAE_LENGTH - 1 and not isinstance(value, str):
+        digits = digits.zfill(CNAE_LENGTH)  # an integer code lost its leading zero
     return digits
 
 
 def normalize_ibge_code(value: Any) -> str:
     if value is None or value == "":
         return ""
-    digits = _digits(value)
-    return digits.zfill(IBGE_CITY_CODE_LENGTH) if digits and len(digits) < IBGE_CITY_CODE_LENGTH else digits
+    return _digits(value)
 
 
 def normalize_zip(value: Any) -> str:
