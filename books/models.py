@@ -44,10 +44,12 @@ class Book(models.Model):
     description = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    archived_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # No index: nearly every book matches `archived_at: null`, so one would only slow writes.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = BookQuerySet.as_manager()
-    history = MongoHistoricalRecords()
+    # History rows are looked up by book id and date only; other indexes would only slow writes.
+    history = MongoHistoricalRecords(no_db_index=["isbn"])
 
     class Meta:
         ordering = ("-created_at", "-id")

@@ -35,6 +35,13 @@ def test_books_live_in_mongodb_and_an_archived_book_stays_there(api, book_payloa
     # Nothing about books reaches the SQL database, and nothing else reaches MongoDB.
     sql_tables = connections["default"].introspection.table_names()
     assert not [name for name in sql_tables if name.startswith("books_")]
+    indexes = {
+        index["name"]: (list(index["key"]), index.get("unique", False))
+        for index in connections["mongo"].database["books_book"].list_indexes()
+    }
+    assert (["isbn"], True) in indexes.values()
+    for field in ("authors", "tags", "language", "published_date", "title", "created_at"):
+        assert ([field], False) in indexes.values(), field
     mongo_collections = set(connections["mongo"].database.list_collection_names())
     assert mongo_collections - {"django_migrations"} == {"books_book", "books_historicalbook"}
 
