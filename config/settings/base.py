@@ -275,6 +275,10 @@ SPECTACULAR_SETTINGS = {
         else ["rest_framework.permissions.IsAdminUser"]
     ),
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_responses",
+    ],
 }
 
 # --- Internationalisation, static files ---------------------------------------------------
@@ -341,6 +345,7 @@ LOGGING = {
         # One access line per request comes from config.logging.AccessLogMiddleware.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        "django_guid": {"level": "WARNING"},
     },
 }
 

@@ -1,0 +1,81 @@
+"""OpenAPI post-processing: document the one error shape on every operation.
+
+drf-spectacular describes success answers; this hook adds the `Error` component and, per
+operation, the error statuses it can answer, so clients (and schema fuzzers) know them.
+"""
+
+ERROR_COMPONENT = {
+    "type": "object",
+    "description": "Every 4xx/5xx answer under /api/ has this shape.",
+    "properties": {
+        "type": {"type": "string", "enum": ["validation_error", "client_error", "server_error"]},
+        "code": {"type": "string", "example": "invalid"},
+        "message": {"type": "string"},
+        "field": {"type": "string", "nullable": True},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string", "nullable": True},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["field", "code", "message"],
+            },
+        },
+        "existing_url": {"type": "string", "description": "409 only: the resource that already exists."},
+        "service": {"type": "string", "description": "503 only: the backing service that is down."},
+    },
+    "required": ["type", "code", "message", "field", "errors"],
+    "additionalProperties": True,
+}
+
+DESCRIPTIONS = {
+    "400": "Invalid input: `field` names the input at fault and `message` says why.",
+    "401": "No valid credentials (X-API-Key header or Bearer token).",
+    "403": "Authenticated, but not allowed (read-only key, missing model permission).",
+    "404": "No such resource.",
+    "405": "Method not allowed on this resource.",
+    "409": "The resource already exists: `existing_url` points to it.",
+    "413": "Request body too large.",
+    "415": "Unsupported content type.",
+    "429": "Too many requests: retry after `Retry-After` seconds.",
+    "503": "A backing service is down: retry after `Retry-After` seconds.",
+}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+WRITE_METHODS = {"post", "put", "patch"}
+
+
+def _error_response(status: str) -> dict:
+    response = {
+        "description": DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if status in ("429", "503"):
+        response["headers"] = RETRY_AFTER
+    return response
+
+
+def _statuses(method: str, path: str, operation: dict) -> list[str]:
+    statuses = ["400", "429", "503"]
+    if operation.get("security") != [{}] and operation.get("security", True):
+        statuses += ["401", "403"]
+    if "{" in path or method == "get":
+        statuses.append("404")  # unknown resource, or a page number past the end of a list
+    if method in WRITE_METHODS:
+        statuses += ["409", "413", "415"]
+    if method == "delete":
+        statuses.append("405")
+    return statuses
+
+
+def add_error_responses(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_COMPONENT
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status in _statuses(method, path, operation):
+                operation["responses"].setdefault(status, _error_response(status))
+    return result
