@@ -3,7 +3,7 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Substr
@@ -12,8 +12,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from companies import cnpj as cnpj_value
 from companies import services
+from companies import tasks as company_tasks
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
+from config.exceptions import ServiceUnavailable
 
 _READ_ONLY = (
     "cnpj_formatted",
@@ -125,6 +127,33 @@ class CompanyAdmin(SimpleHistoryAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    # --- background work: the same tasks as the API ---------------------------------------------
+    actions = ("refresh_from_registry", "push_to_pipefy")
+
+    @admin.action(description="Refresh selected companies from the registry", permissions=["change"])
+    def refresh_from_registry(self, request, queryset):
+        self._enqueue_each(request, queryset, company_tasks.company_enrichment_enqueue, "registry refresh")
+
+    @admin.action(description="Push selected companies to Pipefy", permissions=["change"])
+    def push_to_pipefy(self, request, queryset):
+        carded = queryset.exclude(pipefy_card_id="").count()
+        uncarded = queryset.filter(pipefy_card_id="")
+        self._enqueue_each(request, uncarded, company_tasks.company_pipefy_enqueue, "Pipefy push")
+        if carded:
+            self.message_user(request, f"{carded} already had a Pipefy card; left alone.", messages.INFO)
+
+    def _enqueue_each(self, request, queryset, enqueue, label):
+        queued = 0
+        for cnpj in queryset.values_list("cnpj", flat=True):
+            try:
+                enqueue(cnpj=cnpj)
+            except ServiceUnavailable:
+                message = f"The task queue is unavailable; {queued} {label}(s) queued."
+                self.message_user(request, message, messages.ERROR)
+                return
+            queued += 1
+        self.message_user(request, f"{queued} {label}(s) queued; see Task results for progress.", messages.SUCCESS)
 
     # --- display ----------------------------------------------------------------------------
     def get_readonly_fields(self, request, obj=None):

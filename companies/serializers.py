@@ -113,6 +113,12 @@ class _CompanyInputSerializer(serializers.ModelSerializer):
 
 class CompanyCreateSerializer(_CompanyInputSerializer):
     cnpj = CNPJField()
+    enrich = serializers.BooleanField(
+        default=True, write_only=True, help_text="Queue the registry enrichment (default true)."
+    )
+
+    class Meta(_CompanyInputSerializer.Meta):
+        fields = (*_CompanyInputSerializer.Meta.fields, "enrich")
 
 
 class CompanyUpdateSerializer(_CompanyInputSerializer):

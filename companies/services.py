@@ -111,8 +111,8 @@ def company_create(*, cnpj: str, enrich: bool = True, **fields) -> Company:
         with transaction.atomic():
             company.save(force_insert=True)
             company_cache.invalidate(cnpjs=[number], lists=True)
-            if enrich:
-                transaction.on_commit(lambda: _schedule_enrichment(company))
+            # {task_id, status} of the queued enrichment (published once this commits), or None.
+            company.enrichment = _schedule_enrichment(company) if enrich else None
     except IntegrityError:
         existing = Company.objects.filter(cnpj=number).first()
         if existing is None:
@@ -121,12 +121,14 @@ def company_create(*, cnpj: str, enrich: bool = True, **fields) -> Company:
     return company
 
 
-def _schedule_enrichment(company: Company) -> None:
-    """Seam for the registry enrichment: runs after the company's creation commits.
+def _schedule_enrichment(company: Company) -> dict[str, str]:
+    """Queue the registry enrichment, published when the creation commits: {task_id, status}.
 
-    The registry integration queues its lookup here; until it does, companies stay `pending`.
+    Raises ServiceUnavailable (503) when the task queue is down, which rolls the creation back.
     """
-    return None
+    from companies.tasks import company_enrichment_schedule  # the tasks module imports this one
+
+    return company_enrichment_schedule(company)
 
 
 def company_update(*, company: Company, **fields) -> Company:

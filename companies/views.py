@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from companies import cache as company_cache
 from companies import selectors, services
+from companies import tasks as company_tasks
 from companies.filters import CompanyFilter
 from companies.models import Company
 from companies.pagination import CompanyPagination, HistoryPagination
@@ -110,6 +111,7 @@ class CompanyViewSet(viewsets.ViewSet):
             detail = {"cnpj": [ErrorDetail(str(exc), code="company_exists")]}
             raise Conflict(detail, field="cnpj", extra={"existing_url": existing_url}) from None
         data = CompanySerializer(company, context=self._context()).data
+        data["enrichment"] = getattr(company, "enrichment", None)
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
     def update(self, request, cnpj, partial=False):
@@ -143,3 +145,23 @@ class CompanyViewSet(viewsets.ViewSet):
         for record, changes in selectors.company_history_with_changes(records, previous):
             record.changes = changes
         return Response(paginator.response_data(CompanyVersionSerializer(records, many=True).data))
+
+    # --- background work (companies.tasks) ----------------------------------------------------
+    def _queued(self, enqueued) -> Response:
+        status_url = self.request.build_absolute_uri(reverse("task-status", args=[enqueued.task_id]))
+        body = {**enqueued.as_dict(), "status_url": status_url}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, cnpj):
+        """Queue a registry refresh of the company: 202 with the task id."""
+        company = self._company_or_404(cnpj)
+        return self._queued(company_tasks.company_enrichment_enqueue(cnpj=company.cnpj))
+
+    @action(detail=True, methods=["post"])
+    def pipefy(self, request, cnpj):
+        """Queue the Pipefy push: 202 with the task id, or 200 with the card id if it has one."""
+        company = self._company_or_404(cnpj)
+        if company.pipefy_card_id:
+            return Response({"pipefy_card_id": company.pipefy_card_id, "status": "exists"})
+        return self._queued(company_tasks.company_pipefy_enqueue(cnpj=company.cnpj))
