@@ -85,27 +85,33 @@ class Command(BaseCommand):
         return columns
 
     def _import(self, reader, batch_size) -> Tally:
+        try:
+            return self._import_rows(reader, batch_size)
+        except UnicodeDecodeError as exc:
+            raise CommandError(
+                f"Near line {reader.line_num + 1}: the file is not valid text in this encoding ({exc.reason}); "
+                "try --encoding latin-1."
+            ) from exc
+        except csv.Error as exc:
+            raise CommandError(f"Line {reader.line_num}: {exc}") from exc
+
+    def _import_rows(self, reader, batch_size) -> Tally:
         columns = self._columns(reader)
         cnpj_index = columns.index("cnpj")
         others = [(index, name) for index, name in enumerate(columns) if name != "cnpj"]
         tally = Tally()
         batch: list[dict] = []
-        try:
-            for values in reader:
-                line = reader.line_num
-                if not any(values):
-                    continue
-                tally.rows += 1
-                row = self._row(values, line, len(columns), cnpj_index, others, tally)
-                if row is not None:
-                    batch.append(row)
-                    if len(batch) >= batch_size:
-                        self._flush(batch, tally)
-                        batch = []
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"Line {reader.line_num + 1}: the file is not valid text ({exc.reason}).") from exc
-        except csv.Error as exc:
-            raise CommandError(f"Line {reader.line_num}: {exc}") from exc
+        for values in reader:
+            line = reader.line_num
+            if not any(values):
+                continue
+            tally.rows += 1
+            row = self._row(values, line, len(columns), cnpj_index, others, tally)
+            if row is not None:
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    self._flush(batch, tally)
+                    batch = []
         self._flush(batch, tally)
         return tally
 

@@ -1,0 +1,98 @@
+"""The back office: no delete for anyone, writes through the services, history with the user."""
+
+import pytest
+
+from companies.models import Company
+from companies.tests.factories import CompanyFactory, alphanumeric_cnpj, cnpj_for, numeric_cnpj
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/companies/company/"
+
+
+def change_url(company):
+    return f"{CHANGELIST}{company.pk}/change/"
+
+
+def form_data(client, url, **changes):
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: "" if value is None else value for name, value in data.items()}
+    data.update(secondary_activities=data["secondary_activities"] or "[]", partners=data["partners"] or "[]")
+    data.update(changes)
+    return data
+
+
+def test_superuser_has_no_delete_anywhere(admin_client):
+    company = CompanyFactory()
+    changelist = admin_client.get(CHANGELIST)
+    assert changelist.status_code == 200
+    assert "delete_selected" not in changelist.content.decode()
+    assert "delete_selected" not in dict(changelist.context["action_form"].fields["action"].choices)
+    change = admin_client.get(change_url(company))
+    assert change.status_code == 200
+    assert change.context["has_delete_permission"] is False
+    assert b"deletelink" not in change.content
+    assert admin_client.get(f"{CHANGELIST}{company.pk}/delete/").status_code == 403
+    response = admin_client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [company.pk]})
+    assert Company.objects.filter(pk=company.pk).exists()
+    assert response.status_code in (200, 302)
+
+
+def test_add_accepts_formatted_lower_case_cnpj_and_records_the_user(admin_client, admin_user):
+    data = form_data(admin_client, f"{CHANGELIST}add/", cnpj="12.abc.345/01de-35", legal_name="Pelo Admin Ltda",
+                     zip_code="01310-100", state="SP")
+    response = admin_client.post(f"{CHANGELIST}add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    company = Company.objects.get(cnpj="12ABC34501DE35")
+    assert (company.legal_name, company.zip_code) == ("Pelo Admin Ltda", "01310100")
+    version = company.history.get()
+    assert version.history_user == admin_user
+    assert version.history_actor == f"user:{admin_user.username}"
+
+
+def test_add_refuses_invalid_and_duplicate_cnpjs(admin_client):
+    stored = CompanyFactory()
+    for cnpj, message in [("11.222.333/0001-82", "check digits"), (stored.cnpj_formatted, "already exists")]:
+        response = admin_client.post(f"{CHANGELIST}add/", form_data(admin_client, f"{CHANGELIST}add/", cnpj=cnpj))
+        assert response.status_code == 200
+        assert message in str(response.context["adminform"].form.errors["cnpj"])
+    assert Company.objects.count() == 1
+
+
+def test_change_goes_through_the_service_and_keeps_the_cnpj(admin_client, admin_user):
+    company = CompanyFactory()
+    data = form_data(admin_client, change_url(company), trade_name="Alterado", cnpj=numeric_cnpj(900))
+    response = admin_client.post(change_url(company), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    company.refresh_from_db()
+    assert company.trade_name == "Alterado"
+    assert company.cnpj != numeric_cnpj(900)
+    version = company.history.latest()
+    assert (version.history_type, version.history_actor) == ("~", f"user:{admin_user.username}")
+    assert admin_client.get(f"{CHANGELIST}{company.pk}/history/").status_code == 200
+
+
+def test_search_by_raw_or_formatted_cnpj_and_names(admin_client):
+    target = CompanyFactory(cnpj=alphanumeric_cnpj(3), legal_name="Alvo Ltda")
+    CompanyFactory(legal_name="Outra Ltda")
+    for term in (target.cnpj, target.cnpj_formatted, target.cnpj_formatted.lower()[:6], "alvo"):
+        results = list(admin_client.get(CHANGELIST, {"q": term}).context["cl"].result_list)
+        assert results == [target], term
+
+
+def test_filters_include_head_office(admin_client):
+    head = CompanyFactory(cnpj=cnpj_for("445566770001"))
+    branch = CompanyFactory(cnpj=cnpj_for("445566770002"), state="RJ")
+    assert list(admin_client.get(CHANGELIST, {"head_office": "yes"}).context["cl"].result_list) == [head]
+    assert list(admin_client.get(CHANGELIST, {"head_office": "no"}).context["cl"].result_list) == [branch]
+    assert list(admin_client.get(CHANGELIST, {"state__exact": "RJ"}).context["cl"].result_list) == [branch]
+
+
+def test_registry_fields_are_read_only_and_the_payload_is_readable(admin_client):
+    company = CompanyFactory(registry_source="brasilapi", registry_payload={"razao_social": "ACME <b>"})
+    page = admin_client.get(change_url(company))
+    form = page.context["adminform"].form
+    assert "registry_payload" not in form.fields and "enrichment_status" not in form.fields
+    html = page.content.decode()
+    assert "&quot;razao_social&quot;: &quot;ACME &lt;b&gt;&quot;" in html
+    assert "brasilapi" in html

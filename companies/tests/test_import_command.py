@@ -1,0 +1,109 @@
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from companies.models import Company
+from companies.tests.factories import CompanyFactory, alphanumeric_cnpj, numeric_cnpj
+
+pytestmark = pytest.mark.django_db
+
+
+def run(path, **options):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("import_companies", str(path), stdout=stdout, stderr=stderr, **options)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def write(tmp_path, text):
+    path = tmp_path / "companies.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_imports_valid_rows_reports_invalid_ones_and_skips_repeats(tmp_path):
+    stored = CompanyFactory(legal_name="Already Here")
+    formatted = alphanumeric_cnpj(1)
+    formatted = f"{formatted[:2]}.{formatted[2:5]}.{formatted[5:8]}/{formatted[8:12]}-{formatted[12:]}".lower()
+    partners = json.dumps([{"name": "Ana", "role": "Sócia"}]).replace('"', '""')
+    path = write(
+        tmp_path,
+        "\ufeffcnpj,legal_name,state,zip_code,partners\n"
+        f"{numeric_cnpj(1)},Primeira Ltda,sp,01310-100,\"{partners}\"\n"  # line 2
+        f"{formatted},Segunda Ltda,RJ,,\n"  # line 3
+        "11.222.333/0001-82,Bad Digits,SP,,\n"  # line 4
+        f"{numeric_cnpj(2)},Bad State,XX,,\n"  # line 5
+        f"{stored.cnpj_formatted},Stored,SP,,\n"  # line 6
+        f"{numeric_cnpj(1)},Repeated,SP,,\n"  # line 7
+        "123,Short,SP,,\n"  # line 8
+        f"{numeric_cnpj(3)},Too,Many,Columns,,\n"  # line 9
+        f"{numeric_cnpj(4)},Bad JSON,SP,,[\n"  # line 10
+        "\n",
+    )
+    out, err = run(path, batch_size=2)
+    assert "9 rows read" in out
+    assert "2 inserted, 1 already stored, 1 repeated in the file, 5 invalid" in out
+    lines = err.strip().splitlines()
+    assert lines[0] == "line 4: cnpj: The CNPJ check digits do not match; check for a typing error."
+    assert lines[1].startswith("line 5: state:")
+    assert lines[2] == "line 8: cnpj: A CNPJ has 14 characters; this one has 3."
+    assert lines[3] == "line 9: expected 5 columns, found 6"
+    assert lines[4] == "line 10: partners: not valid JSON"
+    first = Company.objects.get(cnpj=numeric_cnpj(1))
+    assert (first.legal_name, first.state, first.zip_code) == ("Primeira Ltda", "SP", "01310100")
+    assert first.partners == [{"name": "Ana", "role": "Sócia"}]
+    assert Company.objects.get(cnpj=alphanumeric_cnpj(1)).legal_name == "Segunda Ltda"
+    assert Company.objects.get(pk=stored.pk).legal_name == "Already Here"
+    version = first.history.get()
+    assert (version.history_type, version.history_actor) == ("+", "command:import_companies")
+
+
+def test_running_twice_inserts_nothing_the_second_time(tmp_path):
+    path = write(tmp_path, "cnpj\n" + "".join(f"{numeric_cnpj(n)}\n" for n in range(10)))
+    out, _ = run(path, batch_size=3)
+    assert "10 inserted" in out
+    out, _ = run(path, batch_size=3)
+    assert "0 inserted, 10 already stored" in out
+    assert Company.objects.count() == 10
+    assert Company.history.count() == 10
+
+
+def test_a_row_repeating_an_invalid_one_is_still_imported(tmp_path):
+    path = write(tmp_path, f"cnpj,state\n{numeric_cnpj(5)},XX\n{numeric_cnpj(5)},SP\n")
+    out, _ = run(path)
+    assert "1 inserted" in out and "1 invalid" in out and "0 repeated" in out
+    assert Company.objects.get().state == "SP"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty"),
+        ("legal_name\nAcme\n", "no `cnpj` column"),
+        ("cnpj,colour\n", r"Unknown column\(s\): colour"),
+        ("cnpj,enrichment_status\n", r"Unknown column\(s\): enrichment_status"),
+        ("cnpj,cnpj\n", "appears twice"),
+    ],
+)
+def test_bad_headers_stop_before_importing(tmp_path, text, message):
+    with pytest.raises(CommandError, match=message):
+        run(write(tmp_path, text))
+    assert not Company.objects.exists()
+
+
+def test_missing_file_and_undecodable_file(tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        run(tmp_path / "missing.csv")
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(f"cnpj,legal_name\n{numeric_cnpj(1)},S\xe3o\n".encode("ascii", "replace").replace(b"?", b"\xe3"))
+    with pytest.raises(CommandError, match="not valid text"):
+        run(path)
+    out, _ = run(path, encoding="latin-1")
+    assert "1 inserted" in out
+
+
+def test_progress_is_only_shown_on_a_terminal(tmp_path):
+    path = write(tmp_path, f"cnpj\n{numeric_cnpj(1)}\n")
+    out, _ = run(path)
+    assert "\r" not in out
