@@ -79,6 +79,18 @@ def _outage_exceptions():
 OUTAGE_EXCEPTIONS = _outage_exceptions()
 
 
+def _outage_in(exc) -> BaseException | None:
+    """The outage exception behind `exc`, if any: django-mongodb-backend, for one, re-raises
+    pymongo's connection errors as a plain DatabaseError, so follow the cause chain."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OUTAGE_EXCEPTIONS):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _service_name(exc) -> str:
     module = type(exc).__module__
     if module.startswith("pymongo"):
@@ -151,9 +163,9 @@ def api_exception_handler(exc, context):
     """DRF's handler, extended once: every error becomes the shape above."""
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
-    elif isinstance(exc, OUTAGE_EXCEPTIONS):
-        service = _service_name(exc)
-        logger.warning("backing service %s unavailable: %s", service, exc)
+    elif (outage := _outage_in(exc)) is not None:
+        service = _service_name(outage)
+        logger.warning("backing service %s unavailable: %s", service, str(outage).splitlines()[0][:300])
         exc = ServiceUnavailable(f"The {service} is unavailable; try again shortly.", service=service)
 
     response = drf_exception_handler(exc, context)

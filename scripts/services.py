@@ -88,17 +88,23 @@ class Server:
         if remove and self.owns_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
 
+    halt_signal = signal.SIGKILL
+
     def kill(self) -> None:
         """Stop abruptly (fault tests); the directory is kept so `restart()` can reopen it."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.send_signal(self.halt_signal)
+            self.process.wait(timeout=30)
         self.process = None
 
 
 class PostgresServer(Server):
     user = "postgres"
     database = "app"
+    # "Fast shutdown": clients are cut off at once and no orphaned backend keeps the shared
+    # memory (SIGKILL of the postmaster would block the restart); with synchronous_commit off, a
+    # crash-style stop could drop the last commits, which is not the outage being simulated.
+    halt_signal = signal.SIGINT
 
     @classmethod
     def start(cls, directory: Path | None = None) -> PostgresServer:
@@ -193,6 +199,10 @@ class RedisServer(Server):
 
 class MongoServer(Server):
     """secantusdb: a MongoDB-compatible server, run as a separate process."""
+
+    # A stopped server, not a crashed one: without --sync-on-commit a SIGKILL may drop the last
+    # acknowledged writes, which is a durability setting of the test server, not an outage.
+    halt_signal = signal.SIGTERM
 
     @classmethod
     def start(cls, directory: Path | None = None, *, port: int | None = None) -> MongoServer:

@@ -1,0 +1,77 @@
+"""Backing services failing and coming back, with Django left running throughout.
+
+Redis down: cached reads still answer (cache bypassed, logged), readiness names Redis.
+PostgreSQL down: company endpoints answer 503 JSON. MongoDB down: books answer 503 JSON while
+companies keep working. Every service coming back is picked up without restarting anything,
+and nothing accepted before or during an outage is lost.
+"""
+
+import logging
+
+import pytest
+
+from companies.services import company_create
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, databases=["default", "mongo"])]
+CNPJ = "11222333000181"
+
+
+def assert_503(response, service):
+    assert response.status_code == 503, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == "service_unavailable" and body["service"] == service
+    assert int(response["Retry-After"]) > 0
+
+
+def test_redis_down_reads_bypass_the_cache_and_everything_recovers(api, redis_server, caplog):
+    company_create(cnpj=CNPJ, legal_name="Cache Outage Ltda", enrich=False)
+    assert api.get(f"/api/companies/{CNPJ}/").status_code == 200  # now cached
+
+    redis_server.kill()
+    with caplog.at_level(logging.WARNING):
+        response = api.get(f"/api/companies/{CNPJ}/")
+    assert response.status_code == 200 and response.json()["legal_name"] == "Cache Outage Ltda"
+    assert any(record.name == "cache" for record in caplog.records), "cache bypass is logged"
+    updated = api.patch(f"/api/companies/{CNPJ}/", {"trade_name": "Written While Redis Was Down"})
+    assert updated.status_code == 200
+    ready = api.get("/health/ready")
+    assert ready.status_code == 503 and "cache (redis)" in ready.json()["failed"]
+
+    redis_server.restart()
+    assert api.get("/health/ready").status_code == 200
+    response = api.get(f"/api/companies/{CNPJ}/")
+    assert response.json()["trade_name"] == "Written While Redis Was Down"  # no stale cache entry
+
+
+def test_postgres_down_answers_503_and_recovers(api, postgres_server):
+    created = api.post("/api/companies/", {"cnpj": CNPJ, "legal_name": "Before The Outage", "enrich": False})
+    assert created.status_code == 201, created.content
+
+    postgres_server.kill()
+    assert_503(api.get("/api/companies/"), "database")
+    assert_503(api.get(f"/api/companies/{CNPJ}/"), "database")
+    assert_503(api.post("/api/companies/", {"cnpj": "11444777000161", "enrich": False}), "database")
+    assert api.get("/health/ready").status_code == 503
+
+    postgres_server.restart()
+    response = api.get(f"/api/companies/{CNPJ}/")
+    assert response.status_code == 200 and response.json()["legal_name"] == "Before The Outage"
+    assert api.post("/api/companies/", {"cnpj": "11444777000161", "enrich": False}).status_code == 201
+
+
+def test_mongodb_down_books_answer_503_companies_keep_working(api, mongo_server):
+    payload = {"title": "Dom Casmurro", "authors": ["Machado de Assis"], "isbn": "978-85-359-0277-8"}
+    book = api.post("/api/books/", payload)
+    assert book.status_code == 201, book.content
+    company_create(cnpj=CNPJ, legal_name="Unaffected Ltda", enrich=False)
+
+    mongo_server.kill()
+    assert_503(api.get("/api/books/"), "mongodb")
+    assert_503(api.get(f"/api/books/{book.json()['id']}/"), "mongodb")
+    assert api.get("/api/companies/").status_code == 200
+    assert api.get(f"/api/companies/{CNPJ}/").status_code == 200
+
+    mongo_server.restart()
+    response = api.get(f"/api/books/{book.json()['id']}/")
+    assert response.status_code == 200 and response.json()["title"] == "Dom Casmurro"
