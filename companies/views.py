@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer
@@ -25,6 +27,7 @@ from companies.serializers import (
     CompanyVersionSerializer,
 )
 from config.exceptions import Conflict
+from tasks.serializers import TaskQueuedSerializer
 
 NEVER_DELETED = (
     "Companies are never deleted; update the record (for example its registration status) instead."
@@ -152,12 +155,24 @@ class CompanyViewSet(viewsets.ViewSet):
         body = {**enqueued.as_dict(), "status_url": status_url}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
 
+    @extend_schema(request=None, responses={202: TaskQueuedSerializer}, summary="Refresh from the registry")
     @action(detail=True, methods=["post"])
     def refresh(self, request, cnpj):
         """Queue a registry refresh of the company: 202 with the task id."""
         company = self._company_or_404(cnpj)
         return self._queued(company_tasks.company_enrichment_enqueue(cnpj=company.cnpj))
 
+    @extend_schema(
+        request=None,
+        responses={
+            202: TaskQueuedSerializer,
+            200: inline_serializer(
+                "PipefyCardExists",
+                {"pipefy_card_id": drf_serializers.CharField(), "status": drf_serializers.CharField()},
+            ),
+        },
+        summary="Push to Pipefy",
+    )
     @action(detail=True, methods=["post"])
     def pipefy(self, request, cnpj):
         """Queue the Pipefy push: 202 with the task id, or 200 with the card id if it has one."""

@@ -1,6 +1,8 @@
 """The task status answer."""
 
 from celery import states
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tasks.selectors import task_error_message, task_result_value
@@ -18,13 +20,23 @@ class TaskStatusSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(source="date_started", allow_null=True)
     finished_at = serializers.SerializerMethodField()
 
-    def get_result(self, task_result) -> dict | list | str | int | None:
+    @extend_schema_field(OpenApiTypes.ANY)
+    def get_result(self, task_result):
         return task_result_value(task_result)
 
     def get_error(self, task_result) -> str:
         return task_error_message(task_result)
 
-    def get_finished_at(self, task_result) -> str | None:
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_finished_at(self, task_result):
         if task_result.status not in states.READY_STATES or task_result.date_done is None:
             return None
         return serializers.DateTimeField().to_representation(task_result.date_done)
+
+
+class TaskQueuedSerializer(serializers.Serializer):
+    """The answer of an endpoint that queued a task (202, with `Location` = `status_url`)."""
+
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
+    status_url = serializers.URLField(help_text="GET it to follow the task.")
