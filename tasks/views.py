@@ -1,5 +1,7 @@
 """`GET /api/tasks/{task_id}/`: the state of a background task."""
 
+import re
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -8,11 +10,14 @@ from rest_framework.views import APIView
 from tasks.selectors import task_result_get
 from tasks.serializers import TaskStatusSerializer
 
+# Celery task ids are UUIDs; anything that could not be one (too long, odd characters) is unknown.
+TASK_ID = re.compile(r"[\w\-.:]{1,255}")
+
 
 class TaskStatusView(APIView):
     @extend_schema(summary="The status of a background task", responses=TaskStatusSerializer, tags=["tasks"])
     def get(self, request, task_id: str):
-        task_result = task_result_get(task_id=task_id)
+        task_result = task_result_get(task_id=task_id) if TASK_ID.fullmatch(task_id) else None
         if task_result is None:
             raise NotFound(f"No task with id {task_id}.")
         return Response(TaskStatusSerializer(task_result).data)

@@ -63,8 +63,9 @@ def test_failed_task_shows_the_error_message(api):
     assert body["error"] == "ValueError: the input was wrong"
 
 
-def test_unknown_task_is_404_json(api):
-    response = api.get("/api/tasks/00000000-0000-0000-0000-000000000000/")
+@pytest.mark.parametrize("task_id", ["00000000-0000-0000-0000-000000000000", "nul%00byte", "x" * 300, "%F0%9F%98%80"])
+def test_unknown_task_is_404_json(api, task_id):
+    response = api.get(f"/api/tasks/{task_id}/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
