@@ -110,9 +110,18 @@ def test_broker_lost_after_commit_marks_the_task_failed(db, django_capture_on_co
     assert "not queued" in json.loads(row.result)["exc_message"][0]
 
 
-def test_refresh_schedule_exists_and_is_editable(db):
+def test_refresh_schedule_migration_creates_one_enabled_schedule(db):
+    import importlib
+
+    from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
+    # Transactional tests elsewhere empty the tables, so run the data migration's step here.
+    migration = importlib.import_module("tasks.migrations.0001_refresh_stale_companies_schedule")
+    PeriodicTask.objects.filter(name=migration.SCHEDULE_NAME).delete()
+    migration.create_schedule(apps, None)
+    migration.create_schedule(apps, None)
     schedule = PeriodicTask.objects.get(task="companies.refresh_stale")
     assert schedule.enabled
-    assert schedule.crontab.hour == "3"
+    assert (schedule.crontab.minute, schedule.crontab.hour) == ("0", "3")
+    assert schedule.task in celery_app.tasks  # the name the beat sends is a registered task

@@ -3,18 +3,20 @@
 Without --cnpj it picks the companies whose registry data is older than --stale-days (default
 REGISTRY_MAX_AGE_DAYS) or that were never enriched, at most --limit of them. By default it queues
 one enrichment task per company and prints the task ids; --sync looks them up here and now,
-one after the other, with progress. History rows name the provider that answered.
+one after the other, with progress (and, with PIPEFY_AUTO_PUSH, pushes them to Pipefy).
+History rows name the provider that answered.
 """
 
 from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from access.actor import acting_as
 from companies import cnpj as cnpj_value
-from companies.models import Company
+from companies.models import Company, EnrichmentStatus
 from companies.tasks import companies_due_for_refresh, company_enrichment_enqueue
 from config.exceptions import ServiceUnavailable
 from integrations import services as integration_services
@@ -82,6 +84,15 @@ class Command(BaseCommand):
             except IntegrationError as exc:
                 integration_services.company_enrichment_failed(company=company, error=exc)
                 outcome, detail = "failed", f"failed: {exc}"
+            if outcome == EnrichmentStatus.OK and settings.PIPEFY_AUTO_PUSH and not company.pipefy_card_id:
+                detail += self._push(company)
             counts[outcome] = counts.get(outcome, 0) + 1
             self._progress(index, len(cnpjs), number, f"{detail} ({time.monotonic() - started:.1f}s)")
         return counts
+
+    def _push(self, company: Company) -> str:
+        try:
+            company, _, created = integration_services.company_push_to_pipefy(company=company)
+        except IntegrationError as exc:
+            return f"; Pipefy push failed: {exc}"
+        return f"; Pipefy card {company.pipefy_card_id}" + ("" if created else " (found)")
