@@ -54,6 +54,11 @@ class Book(models.Model):
     class Meta:
         ordering = ("-created_at", "-id")
         indexes = [
+            # `unique=True` makes django-mongodb-backend 5.2.4 create a *partial* unique index
+            # ({isbn: {$type: "string"}}) that the query planner skips for `isbn = ...` and
+            # `isbn IN (...)` (a collection scan per lookup). This plain index serves lookups;
+            # the unique one still enforces uniqueness.
+            models.Index(fields=["isbn"], name="book_isbn_idx"),
             # Multikey indexes: MongoDB indexes every element of the array.
             models.Index(fields=["authors"], name="book_authors_idx"),
             models.Index(fields=["tags"], name="book_tags_idx"),

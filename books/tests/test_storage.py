@@ -40,7 +40,7 @@ def test_books_live_in_mongodb_and_an_archived_book_stays_there(api, book_payloa
         for index in connections["mongo"].database["books_book"].list_indexes()
     }
     assert (["isbn"], True) in indexes.values()
-    for field in ("authors", "tags", "language", "published_date", "title", "created_at"):
+    for field in ("isbn", "authors", "tags", "language", "published_date", "title", "created_at"):
         assert ([field], False) in indexes.values(), field
     mongo_collections = set(connections["mongo"].database.list_collection_names())
     assert mongo_collections - {"django_migrations"} == {"books_book", "books_historicalbook"}
