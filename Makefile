@@ -50,3 +50,7 @@ gunicorn: $(VENV)/.local-installed
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .ruff_cache
+
+bench: $(VENV)/.test-installed
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk (apt-get install wrk)"; exit 2; }
+	$(PY) bench/run.py $(BENCH_ARGS)

@@ -1,0 +1,328 @@
+"""`make bench`: HTTP benchmarks of the API against a reference view measured in the same run.
+
+Starts throwaway PostgreSQL, Redis and secantusdb servers and the fake upstream server, loads
+1,000,000 companies and 100,000 books with the import commands (their rates are reported),
+serves the app with gunicorn on PRODUCTION settings (plus bench/urls.py, which mounts the
+ceiling and the naive peer), drives bounded load from loopback with wrk and prints a table of
+requests/s, p50 and p99, each as a ratio to the ceiling. Everything is stopped at the end.
+
+    .venv/bin/python bench/run.py [--companies 1000000] [--books 100000] [--duration 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.books import generate_csv as generate_books_csv  # noqa: E402
+from bench.import_companies import generate_csv as generate_companies_csv  # noqa: E402
+from scripts.services import MongoServer, PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
+
+PYTHON = sys.executable
+OUTPUT = ROOT / "bench" / "output"
+SMALL_DATASET = 1_000
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        self.servers = []
+        self.processes = []
+        self.results: dict[str, Result] = {}
+        self.rates: dict[str, float] = {}
+
+    # --- infrastructure ---------------------------------------------------------------------
+    def start_services(self):
+        postgres, redis, mongo = PostgresServer.start(), RedisServer.start(), MongoServer.start()
+        self.servers += [postgres, redis, mongo]
+        fake_port = free_port()
+        fake = subprocess.Popen(
+            [PYTHON, "-m", "integrations.fake", "--port", str(fake_port)], cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.processes.append(fake)
+        wait_for_port(fake_port, process=fake, name="fake upstreams")
+        fake_url = f"http://127.0.0.1:{fake_port}"
+        unlimited = "100000000/minute"
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(self.workdir),
+            "ENVIRONMENT": "PRODUCTION",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": postgres.url,
+            "REDIS_URL": redis.url + "/0",
+            "CELERY_BROKER_URL": redis.url + "/1",
+            "MONGODB_URI": mongo.url,
+            "LOG_LEVEL": "WARNING",
+            "STATIC_ROOT": str(self.workdir / "static"),
+            "BRASILAPI_URL": f"{fake_url}/brasilapi/api/cnpj/v1/",
+            "CNPJ_PROVIDERS": "brasilapi",
+            **{f"THROTTLE_RATE_{scope}": unlimited for scope in ("API_KEY", "USER", "ANON")},
+        }
+
+    def manage(self, *args, capture=False) -> str:
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, text=True,
+            stdout=subprocess.PIPE if capture else subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout or ""
+
+    def start_gunicorn(self):
+        self.port = free_port()
+        env = {
+            **self.env,
+            "MS_HOST": "127.0.0.1",
+            "MS_PORT": str(self.port),
+            "WEB_CONCURRENCY": str(self.args.workers),
+            "GUNICORN_THREADS": str(self.args.threads),
+        }
+        log = (self.workdir / "gunicorn.log").open("w")
+        self.gunicorn = subprocess.Popen(
+            [str(Path(PYTHON).with_name("gunicorn")), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        self.processes.append(self.gunicorn)
+        wait_for_port(self.port, process=self.gunicorn, name="gunicorn")
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        for server in self.servers:
+            server.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --- data ---------------------------------------------------------------------------------
+    def import_companies(self, rows: int, seed: int, label: str):
+        path = self.workdir / f"companies-{seed}.csv"
+        generate_companies_csv(path, rows, seed=seed)
+        started = time.perf_counter()
+        self.manage("import_companies", str(path))
+        elapsed = time.perf_counter() - started
+        self.rates[label] = rows / elapsed
+        print(f"  {label}: {rows:,} rows in {elapsed:.1f}s = {rows / elapsed:,.0f} rows/s", flush=True)
+        path.unlink()
+
+    def import_books(self, rows: int):
+        path = self.workdir / "books.csv"
+        generate_books_csv(path, rows)
+        started = time.perf_counter()
+        self.manage("import_books", str(path))
+        elapsed = time.perf_counter() - started
+        self.rates["books import"] = rows / elapsed
+        print(f"  books import: {rows:,} rows in {elapsed:.1f}s = {rows / elapsed:,.0f} rows/s", flush=True)
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.env["DATABASE_URL"]) as connection:
+            return connection.execute(query, params).fetchall()
+
+    def mongo_ids(self, limit: int) -> list[str]:
+        import pymongo
+
+        client = pymongo.MongoClient(self.env["MONGODB_URI"])
+        try:
+            names = client["catalogue"].list_collection_names()
+            collection = next(name for name in names if name.endswith("book") and "historical" not in name)
+            return [str(doc["_id"]) for doc in client["catalogue"][collection].find({}, {"_id": 1}).limit(limit)]
+        finally:
+            client.close()
+
+    # --- load ---------------------------------------------------------------------------------
+    def wrk(self, name: str, paths: list[str], *, duration: float | None = None) -> Result:
+        import httpx
+
+        for path in paths[:3]:  # warm caches and connections, and fail loudly on a broken path
+            response = httpx.get(self.base + path, headers={"X-API-Key": self.api_key}, timeout=30)
+            if response.status_code != 200:
+                raise RuntimeError(f"{name}: GET {path} answered {response.status_code}: {response.text[:300]}")
+        paths_file = self.workdir / "paths.txt"
+        paths_file.write_text("\n".join(paths) + "\n")
+        seconds = duration or self.args.duration
+        command = [
+            "wrk", "-t", "2", "-c", str(self.args.connections), "-d", f"{round(seconds)}s", "--latency",
+            "-s", str(ROOT / "bench" / "paths.lua"), self.base,
+        ]
+        env = {**os.environ, "WRK_PATHS": str(paths_file), "WRK_API_KEY": self.api_key}
+        completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+        if "Requests/sec" not in completed.stdout:
+            raise RuntimeError(f"{name}: wrk failed:\n{completed.stdout}\n{completed.stderr}")
+        result = Result(name, *parse_wrk(completed.stdout))
+        self.results[name] = result
+        print(
+            f"  {name:<34} {result.requests_per_second:>9,.0f} req/s  p50 {result.p50_ms:>7.2f} ms"
+            f"  p99 {result.p99_ms:>7.2f} ms  errors {result.errors}",
+            flush=True,
+        )
+        return result
+
+    def deep_cursor(self) -> str:
+        total = self.sql("SELECT count(*) FROM companies_company")[0][0]
+        cnpj, key = self.sql(
+            "SELECT cnpj, id FROM companies_company ORDER BY cnpj, id OFFSET %s LIMIT 1", (int(total * 0.9),)
+        )[0]
+        position = {"o": "cnpj", "v": cnpj, "k": key, "b": False}
+        return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    # --- the run ------------------------------------------------------------------------------
+    def run(self):
+        started = time.monotonic()
+        print("Starting PostgreSQL, Redis, secantusdb and the fake upstreams...", flush=True)
+        self.start_services()
+        self.manage("migrate", "--noinput")
+        self.manage("migrate", "--database", "mongo", "--noinput")
+        self.manage("collectstatic", "--noinput")
+        self.api_key = self.manage("create_api_key", "bench", capture=True).strip()
+
+        print("Loading data:", flush=True)
+        self.import_companies(SMALL_DATASET, seed=1, label="companies import (1,000)")
+        self.start_gunicorn()
+        print(f"gunicorn: {self.args.workers} workers x {self.args.threads} threads on {self.base}", flush=True)
+        print("Load with 1,000 companies:", flush=True)
+        self.wrk("company list, 1,000 rows", ["/api/companies/?page_size=50"])
+
+        self.import_companies(self.args.companies - SMALL_DATASET, seed=2, label="companies import (bulk)")
+        self.import_books(self.args.books)
+        self.manage("shell", "-c", "from django.core.cache import cache; cache.clear()")
+
+        sample = [row[0] for row in self.sql("SELECT cnpj FROM companies_company ORDER BY random() LIMIT 50000")]
+        hot = sample[0]
+        book_ids = self.mongo_ids(5000)
+        cursor = self.deep_cursor()
+        print(f"Load with {self.args.companies:,} companies and {self.args.books:,} books:", flush=True)
+        self.wrk("ceiling (JsonResponse, no DB)", ["/bench/ceiling/"])
+        self.wrk("naive peer (stock ModelViewSet)", [f"/bench/naive/companies/{cnpj}/" for cnpj in sample[1:10001]])
+        self.wrk("company retrieve, cache hit", [f"/api/companies/{hot}/"])
+        self.wrk("company retrieve, cache miss", [f"/api/companies/{cnpj}/" for cnpj in sample[10001:]])
+        self.wrk("company list, first page", ["/api/companies/?page_size=50"])
+        self.wrk("company list, deep cursor", [f"/api/companies/?page_size=50&cursor={cursor}"])
+        self.wrk("company list, 1,000,000 rows", ["/api/companies/?page_size=50"])
+        self.wrk("book retrieve", [f"/api/books/{book_id}/" for book_id in book_ids])
+        self.wrk("book list", ["/api/books/?page_size=50"])
+        self.wrk("registry lookup, cached", [f"/api/registry/{hot}/"])
+        self.report(time.monotonic() - started)
+
+    def report(self, elapsed: float):
+        ceiling = self.results["ceiling (JsonResponse, no DB)"].requests_per_second
+        targets = {
+            "company retrieve, cache hit": ("ratio", 0.6),
+            "company retrieve, cache miss": ("ratio", 0.4),
+            "company list, first page": ("ratio", 0.2),
+        }
+        lines = [
+            "| measurement | req/s | p50 ms | p99 ms | ratio to ceiling | target | met |",
+            "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        ]
+        for name, result in self.results.items():
+            ratio = result.requests_per_second / ceiling
+            target, met = "", ""
+            if name in targets:
+                target = f">= {targets[name][1]}"
+                met = "yes" if ratio >= targets[name][1] else "no"
+            lines.append(
+                f"| {name} | {result.requests_per_second:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} "
+                f"| {ratio:.2f} | {target} | {met} |"
+            )
+        first = self.results["company list, first page"].requests_per_second
+        deep = self.results["company list, deep cursor"].requests_per_second
+        small = self.results["company list, 1,000 rows"].requests_per_second
+        large = self.results["company list, 1,000,000 rows"].requests_per_second
+        checks = [
+            ("deep cursor within 15% of the first page", deep / first, abs(1 - deep / first) <= 0.15),
+            ("list at 1,000,000 rows vs 1,000 rows", large / small, large / small >= 0.85),
+            ("company import >= 25,000 rows/s", self.rates["companies import (bulk)"],
+             self.rates["companies import (bulk)"] >= 25_000),
+        ]
+        lines += ["", "| check | value | met |", "| --- | ---: | --- |"]
+        for label, value, met in checks:
+            lines.append(f"| {label} | {value:,.2f} | {'yes' if met else 'no'} |")
+        lines += ["", "| bulk import | rows/s |", "| --- | ---: |"]
+        lines += [f"| {label} | {rate:,.0f} |" for label, rate in self.rates.items()]
+        machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
+        lines += ["", f"Machine: {machine}. Total bench time: {elapsed:.0f}s."]
+        table = "\n".join(lines)
+        print("\n" + table)
+        OUTPUT.mkdir(exist_ok=True)
+        (OUTPUT / "results.md").write_text(table + "\n")
+        (OUTPUT / "results.json").write_text(
+            json.dumps({name: vars(result) for name, result in self.results.items()} | {"rates": self.rates}, indent=2)
+        )
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * UNITS[unit]
+
+
+def parse_wrk(output: str) -> tuple[float, float, float, int]:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(match.group(1))
+    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        errors += sum(int(group) for group in match.groups())
+    return rps, p50, p99, errors
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=1_000_000)
+    parser.add_argument("--books", type=int, default=100_000)
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds of load per measurement")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk (make bench installs it when run as root)")
+    bench = Bench(args)
+    try:
+        bench.run()
+    finally:
+        bench.stop()
+
+
+if __name__ == "__main__":
+    main()
