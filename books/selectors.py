@@ -40,8 +40,12 @@ def book_get(*, book_id, include_archived: bool = False) -> Book:
     object_id = parse_book_id(book_id)
     if object_id is None:
         raise Book.DoesNotExist(f"{book_id!r} is not a book id")
-    queryset = Book.objects.all() if include_archived else Book.objects.active()
-    return queryset.get(pk=object_id)
+    # Look up by _id alone and check `archived_at` here: combined with the archived filter's
+    # $or, some servers' planners scan the collection instead of using the _id index.
+    book = Book.objects.get(pk=object_id)
+    if book.is_archived and not include_archived:
+        raise Book.DoesNotExist(f"book {book_id} is archived")
+    return book
 
 
 def book_get_by_isbn(*, isbn: str) -> Book | None:
