@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from books.isbn import isbn13
 from books.languages import normalize_language
@@ -35,14 +37,17 @@ class LanguageFormField(forms.CharField):
         return normalize_language(value) if value else None
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class PartialDateFilter(django_filters.Filter):
     field_class = PartialDateFormField
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class IsbnFilter(django_filters.Filter):
     field_class = IsbnFormField
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class LanguageFilter(django_filters.Filter):
     field_class = LanguageFormField
 

@@ -6,6 +6,8 @@ from bson import ObjectId
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django_mongodb_backend import fields as mongo_fields
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from books.isbn import isbn13
@@ -19,6 +21,7 @@ def _django_to_drf(error: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(error.messages, code=getattr(error, "code", None) or "invalid")
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-9a-fA-F]{24}$", "example": "6b01c9272bf436017158f2dc"})
 class ObjectIdField(serializers.Field):
     """An ObjectId as its 24-character hex string."""
 
@@ -79,6 +82,9 @@ class IsbnField(serializers.CharField):
             raise _django_to_drf(error) from None
 
 
+@extend_schema_field(
+    {"type": "string", "nullable": True, "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$", "example": "1965-08"}
+)
 class PartialDateField(serializers.Field):
     """`published_date` in and out as "YYYY-MM-DD", "YYYY-MM" or "YYYY"; stored as two fields."""
 
@@ -165,9 +171,11 @@ class BookChangeSerializer(serializers.Serializer):
     old = serializers.SerializerMethodField()
     new = serializers.SerializerMethodField()
 
+    @extend_schema_field(OpenApiTypes.ANY)
     def get_old(self, change):
         return _plain(change.old)
 
+    @extend_schema_field(OpenApiTypes.ANY)
     def get_new(self, change):
         return _plain(change.new)
 

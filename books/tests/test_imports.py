@@ -38,6 +38,11 @@ JSONL_TEXT = "\n".join(
 )
 
 
+class TerminalOutput(io.StringIO):
+    def isatty(self):
+        return True
+
+
 def test_format_is_detected_by_extension_then_content():
     assert detect_format(filename="books.CSV") == "csv"
     assert detect_format(filename="books.jsonl") == "jsonl"
@@ -98,6 +103,10 @@ def test_command_imports_json_lines_detected_by_content_and_refuses_bad_files(tm
     assert "line 6: isbn: this field is required" in stderr.getvalue()
     assert "(jsonl): 5 rows, 2 created, 0 updated, 0 unchanged, 0 duplicate, 3 invalid" in stdout.getvalue()
     assert Book.objects.get(isbn="9780141439686").tags == ["novel"]
+
+    terminal = TerminalOutput()
+    call_command("import_books", str(path), stdout=terminal, stderr=io.StringIO())
+    assert "\r5 rows: 0 created, 0 updated, 2 unchanged, 3 skipped" in terminal.getvalue()
 
     missing_column = tmp_path / "bad.csv"
     missing_column.write_text("title,isbn\nDune,9780441172719\n", encoding="utf-8")
