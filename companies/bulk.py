@@ -40,8 +40,9 @@ def _db_type(field: models.Field) -> str:
 
 
 def insert_postgresql(rows, *, now, actor) -> list[str]:
-    """PostgreSQL: one INSERT .. SELECT FROM unnest(column arrays) .. ON CONFLICT DO NOTHING, and
-    the history rows copied from the inserted rows by the server. Little work per row in Python."""
+    """PostgreSQL: one statement per batch. The rows travel as one array per column and are
+    unnested by the server; `ON CONFLICT DO NOTHING` skips stored CNPJs (also ones inserted
+    concurrently); the history rows are written from the inserted rows in the same statement."""
     quote = connection.ops.quote_name
     columns = list(dict.fromkeys(name for row in rows for name in row))
     given = [Company._meta.get_field(name) for name in columns]
@@ -62,26 +63,27 @@ def insert_postgresql(rows, *, now, actor) -> list[str]:
     for field in given:
         unnest.append(f"%s::{_db_type(field)}[]")
         params.append([_db_value(field, row.get(field.name, field.get_default())) for row in rows])
+    history_sql, history_params = _history_sql(now=now, actor=actor)
     table = quote(Company._meta.db_table)
     target = ", ".join(quote(field.column) for field in (*given, *defaults))
     aliases = ", ".join(quote(field.column) for field in given)
     sql = (
-        f"INSERT INTO {table} ({target}) SELECT {', '.join(select)} "  # noqa: S608 (see module doc)
+        f"WITH inserted AS (INSERT INTO {table} ({target}) SELECT {', '.join(select)} "  # noqa: S608 (module doc)
         f"FROM unnest({', '.join(unnest)}) AS r({aliases}) "
-        f"ON CONFLICT ({quote('cnpj')}) DO NOTHING RETURNING {quote('id')}, {quote('cnpj')}"
+        f"ON CONFLICT ({quote('cnpj')}) DO NOTHING RETURNING *), "
+        f"history AS ({history_sql}) "
+        f"SELECT {quote('cnpj')} FROM inserted"
     )
     connection.ensure_connection()
     # A server-side-binding cursor on Django's own connection (same transaction): the column
     # arrays travel as parameters instead of being quoted into the SQL text by the client.
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params)
-        inserted = cursor.fetchall()
-        if inserted:
-            cursor.execute(*_history_copy_sql(ids=[pk for pk, _ in inserted], now=now, actor=actor))
-    return [cnpj for _, cnpj in inserted]
+        cursor.execute(sql, [*params, *history_params])
+        return [cnpj for (cnpj,) in cursor.fetchall()]
 
 
-def _history_copy_sql(*, ids, now, actor):
+def _history_sql(*, now, actor):
+    """The history rows of the companies in `inserted`: a creation (`+`) by `actor`."""
     quote = connection.ops.quote_name
     history_model = Company.history.model
     tracked = {field.column for field in Company._meta.concrete_fields}
@@ -106,6 +108,6 @@ def _history_copy_sql(*, ids, now, actor):
                 params.append(value)
     sql = (
         f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(target)}) "  # noqa: S608
-        f"SELECT {', '.join(select)} FROM {quote(Company._meta.db_table)} WHERE {quote('id')} = ANY(%s)"
+        f"SELECT {', '.join(select)} FROM inserted"
     )
-    return sql, [*params, ids]
+    return sql, params

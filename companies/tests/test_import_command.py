@@ -69,6 +69,20 @@ def test_running_twice_inserts_nothing_the_second_time(tmp_path):
     assert Company.history.count() == 10
 
 
+@pytest.mark.django_db(transaction=True)
+def test_parallel_workers_insert_every_row_once_with_history(tmp_path):
+    from companies.management.commands.import_companies import BatchWriter
+
+    assert BatchWriter(workers=3, on_done=print).pool is not None  # outside a transaction: threads
+    path = write(tmp_path, "cnpj,legal_name\n" + "".join(f"{numeric_cnpj(n)},Empresa {n}\n" for n in range(25)))
+    out, _ = run(path, batch_size=4, workers=3)
+    assert "25 inserted, 0 already stored" in out
+    assert Company.objects.count() == 25
+    assert Company.history.filter(history_type="+", history_actor="command:import_companies").count() == 25
+    out, _ = run(path, batch_size=4, workers=3)
+    assert "0 inserted, 25 already stored" in out
+
+
 def test_a_row_repeating_an_invalid_one_is_still_imported(tmp_path):
     path = write(tmp_path, f"cnpj,state\n{numeric_cnpj(5)},XX\n{numeric_cnpj(5)},SP\n")
     out, _ = run(path)

@@ -6,18 +6,25 @@ is validated and each invalid one is reported with its line number and reason; t
 inserted in bulk, in batches, each batch in its own transaction. CNPJs already stored (or
 repeated in the file) are skipped, so running the command twice is harmless. History rows are
 attributed to `command:import_companies`.
+
+While the main thread reads and validates, batches are inserted by `--workers` threads, each with
+its own database connection (PostgreSQL; inline elsewhere, or when already inside a transaction).
 """
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import json
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from access.actor import acting_as
 from companies import cnpj as cnpj_value
@@ -45,18 +52,23 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=5000, help="rows per insert (default 5000)")
         parser.add_argument("--delimiter", default=",", help="field delimiter (default ,)")
         parser.add_argument("--encoding", default="utf-8-sig", help="file encoding (default utf-8, BOM allowed)")
+        parser.add_argument("--workers", type=int, default=2, help="parallel insert connections (default 2)")
 
-    def handle(self, *args, path, batch_size, delimiter, encoding, **options):
-        if batch_size < 1:
-            raise CommandError("--batch-size must be at least 1.")
+    def handle(self, *args, path, batch_size, delimiter, encoding, workers, **options):
+        if batch_size < 1 or workers < 1:
+            raise CommandError("--batch-size and --workers must be at least 1.")
         source = Path(path)
         if not source.is_file():
             raise CommandError(f"No such file: {source}")
         self.verbosity = options["verbosity"]
         self.progress = self.stdout.isatty() and self.verbosity >= 1
         started = time.monotonic()
+        self.writer = BatchWriter(workers=workers, on_done=self._show_progress)
         with acting_as(ACTOR), source.open(newline="", encoding=encoding) as handle:
-            tally = self._import(csv.reader(handle, delimiter=delimiter), batch_size)
+            try:
+                tally = self._import(csv.reader(handle, delimiter=delimiter), batch_size)
+            finally:
+                self.writer.close()
         elapsed = time.monotonic() - started
         if self.progress:
             self.stdout.write("")
@@ -113,6 +125,7 @@ class Command(BaseCommand):
                     self._flush(batch, tally)
                     batch = []
         self._flush(batch, tally)
+        self.writer.finish(tally)
         return tally
 
     def _row(self, values, line, width, cnpj_index, others, tally) -> dict | None:
@@ -157,9 +170,9 @@ class Command(BaseCommand):
     # --- writing ----------------------------------------------------------------------------
     def _flush(self, batch, tally) -> None:
         if batch:
-            inserted = services.company_bulk_create(rows=batch)
-            tally.inserted += len(inserted)
-            tally.stored += len(batch) - len(inserted)
+            self.writer.submit(batch, tally)
+
+    def _show_progress(self, tally) -> None:
         if self.progress:
             self.stdout.write(
                 f"\r{tally.rows} rows read, {tally.inserted} inserted, {tally.stored} already stored, "
@@ -167,3 +180,49 @@ class Command(BaseCommand):
                 ending="",
             )
             self.stdout.flush()
+
+
+class BatchWriter:
+    """Inserts batches through companies.services.company_bulk_create, each in its own
+    transaction: on worker threads with their own connections when that is safe, else inline."""
+
+    def __init__(self, *, workers: int, on_done):
+        parallel = workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") if parallel else None
+        self.limit = workers
+        self.pending: deque = deque()
+        self.on_done = on_done
+
+    def submit(self, batch: list[dict], tally: Tally) -> None:
+        if self.pool is None:
+            self._count(tally, len(batch), services.company_bulk_create(rows=batch))
+            return
+        while len(self.pending) >= self.limit:
+            self._collect(tally)
+        # copy_context: the worker keeps the actor (command:import_companies) for the history rows.
+        future = self.pool.submit(contextvars.copy_context().run, _insert_batch, batch)
+        self.pending.append((len(batch), future))
+
+    def finish(self, tally: Tally) -> None:
+        while self.pending:
+            self._collect(tally)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _collect(self, tally: Tally) -> None:
+        size, future = self.pending.popleft()
+        self._count(tally, size, future.result())
+
+    def _count(self, tally: Tally, size: int, inserted: list[str]) -> None:
+        tally.inserted += len(inserted)
+        tally.stored += size - len(inserted)
+        self.on_done(tally)
+
+
+def _insert_batch(batch: list[dict]) -> list[str]:
+    try:
+        return services.company_bulk_create(rows=batch)
+    finally:
+        connection.close()  # this thread's own connection
