@@ -399,3 +399,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Largest file POST /api/books/import/ accepts; its text travels in the task message, so keep it
 # modest. Bigger files: `manage.py import_books FILE`.
 BOOKS_IMPORT_MAX_BYTES = env.int("BOOKS_IMPORT_MAX_BYTES", default=1_048_576)
+
+# --- Companies ----------------------------------------------------------------------------
+# Stable OpenAPI names for the company choice sets (the registry record has its own status list).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "CompanyRegistrationStatusEnum": "companies.models.RegistrationStatus",
+        "CompanyEnrichmentStatusEnum": "companies.models.EnrichmentStatus",
+    }
+)
