@@ -153,3 +153,27 @@ class CompanyVersionSerializer(serializers.Serializer):
 
     def get_user(self, record) -> str | None:
         return record.history_user.get_username() if record.history_user_id else None
+
+
+class CompanyPageSerializer(serializers.Serializer):
+    """One page of the company list (keyset cursor pagination)."""
+
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last one.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first one.")
+    results = CompanyListSerializer(many=True)
+
+
+class CompanyCreatedSerializer(CompanySerializer):
+    enrichment = serializers.JSONField(
+        allow_null=True, help_text="The queued registry enrichment ({task_id, status}), or null."
+    )
+
+    class Meta(CompanySerializer.Meta):
+        fields = (*OUTPUT_FIELDS, "enrichment")
+        read_only_fields = fields
+
+
+class CompanyHistoryPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CompanyVersionSerializer(many=True)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
@@ -17,11 +24,14 @@ from companies import cache as company_cache
 from companies import selectors, services
 from companies import tasks as company_tasks
 from companies.filters import CompanyFilter
-from companies.models import Company
+from companies.models import Company, EnrichmentStatus, RegistrationStatus
 from companies.pagination import CompanyPagination, HistoryPagination
 from companies.serializers import (
+    CompanyCreatedSerializer,
     CompanyCreateSerializer,
+    CompanyHistoryPageSerializer,
     CompanyListSerializer,
+    CompanyPageSerializer,
     CompanySerializer,
     CompanyUpdateSerializer,
     CompanyVersionSerializer,
@@ -42,6 +52,63 @@ def _json(body: bytes, status_code: int = 200, **headers) -> HttpResponse:
     return response
 
 
+CNPJ_PATH = OpenApiParameter(
+    "cnpj", OpenApiTypes.STR, OpenApiParameter.PATH, pattern="^[0-9A-Za-z]{14}$",
+    description="The 14-character CNPJ without separators, letters in any case (e.g. 12ABC34501DE35). "
+    "A string that is not a valid CNPJ answers 404.",
+)
+LIST_QUERY = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=[c.value for c in RegistrationStatus],
+                     description="Registration status (any case)."),
+    OpenApiParameter("state", OpenApiTypes.STR, description="UF, two letters (any case)."),
+    OpenApiParameter("city", OpenApiTypes.STR, description="City, ignoring case."),
+    OpenApiParameter("cnae", OpenApiTypes.STR, description="Main activity CNAE, 7 digits or formatted."),
+    OpenApiParameter("root", OpenApiTypes.STR, description="CNPJ root: the first 8 characters."),
+    OpenApiParameter("enrichment_status", OpenApiTypes.STR, enum=[c.value for c in EnrichmentStatus]),
+    OpenApiParameter("updated_after", OpenApiTypes.DATETIME, description="Changed strictly after (ISO 8601)."),
+    OpenApiParameter("search", OpenApiTypes.STR, description="Names containing it, or a CNPJ starting with it."),
+    OpenApiParameter(
+        "ordering", OpenApiTypes.STR, description="Default cnpj.",
+        enum=["cnpj", "-cnpj", "legal_name", "-legal_name", "updated_at", "-updated_at"],
+    ),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200, default 50."),
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` or `previous` link."),
+]
+BAD_REQUEST = OpenApiResponse(description="Invalid input: the error names the field and the reason.")
+NOT_FOUND = OpenApiResponse(description="No company with this CNPJ, or not a valid CNPJ.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List companies", parameters=LIST_QUERY,
+                       responses={200: CompanyPageSerializer, 400: BAD_REQUEST}),
+    create=extend_schema(
+        summary="Add a company",
+        request=CompanyCreateSerializer,
+        responses={
+            201: CompanyCreatedSerializer,
+            400: BAD_REQUEST,
+            409: OpenApiResponse(description="The CNPJ is already stored; `existing_url` points at it."),
+        },
+    ),
+    retrieve=extend_schema(summary="One company", parameters=[CNPJ_PATH],
+                           responses={200: CompanySerializer, 404: NOT_FOUND}),
+    update=extend_schema(
+        summary="Replace a company's editable fields (the CNPJ cannot change)", parameters=[CNPJ_PATH],
+        request=CompanyUpdateSerializer, responses={200: CompanySerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a company's editable fields", parameters=[CNPJ_PATH],
+        request=CompanyUpdateSerializer, responses={200: CompanySerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    ),
+    history=extend_schema(
+        summary="A company's versions, newest first, with what changed and who changed it",
+        parameters=[CNPJ_PATH, OpenApiParameter("page_size", OpenApiTypes.INT),
+                    OpenApiParameter("cursor", OpenApiTypes.STR)],
+        responses={200: CompanyHistoryPageSerializer, 404: NOT_FOUND},
+    ),
+    refresh=extend_schema(parameters=[CNPJ_PATH]),
+    pipefy=extend_schema(parameters=[CNPJ_PATH]),
+)
 class CompanyViewSet(viewsets.ViewSet):
     lookup_field = "cnpj"
     lookup_value_converter = "cnpj"
