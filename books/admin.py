@@ -3,6 +3,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 from django_mongodb_backend.fields import ArrayField
 
@@ -12,7 +16,9 @@ from books.isbn import isbn13
 from books.languages import normalize_language
 from books.models import Book
 from books.published import PartialDate
-from books.selectors import book_get
+from books.selectors import book_get, book_history
+
+RECENT_CHANGES = 10
 
 
 class BookAdminForm(forms.ModelForm):
@@ -55,6 +61,11 @@ class BookAdminForm(forms.ModelForm):
         super()._post_clean()
 
 
+def _changed_fields(entry) -> str:
+    fields = ", ".join(change.field for change in entry.changes)
+    return f" · {fields}" if fields else ""
+
+
 class ArchivedFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status"
@@ -77,11 +88,11 @@ class BookAdmin(admin.ModelAdmin):
     list_filter = (ArchivedFilter, "language", "created_at")
     search_fields = ("title", "subtitle", "authors", "isbn", "publisher")
     ordering = ("-created_at",)
-    readonly_fields = ("created_at", "updated_at", "archived_at")
+    readonly_fields = ("created_at", "updated_at", "archived_at", "recent_changes")
     fieldsets = (
         (None, {"fields": ("title", "subtitle", "authors", "isbn", "publisher", "published", "language")}),
         ("Details", {"fields": ("page_count", "tags", "description")}),
-        ("Record", {"fields": ("created_at", "updated_at", "archived_at")}),
+        ("Record", {"fields": ("created_at", "updated_at", "archived_at", "recent_changes")}),
     )
     actions = ("archive_books", "restore_books")
     list_per_page = 50
@@ -100,6 +111,36 @@ class BookAdmin(admin.ModelAdmin):
     @admin.display(description="published", ordering="published_date")
     def published_display(self, book):
         return str(book.published) if book.published else "—"
+
+    @admin.display(description="recent changes")
+    def recent_changes(self, book):
+        if book.pk is None:
+            return "—"
+        entries = book_history(book=book)[:RECENT_CHANGES]
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} · {} · {}{}",
+            (
+                (
+                    date_format(timezone.localtime(entry.date), "DATETIME_FORMAT"),
+                    entry.kind,
+                    entry.actor,
+                    _changed_fields(entry),
+                )
+                for entry in entries
+            ),
+        )
+
+    # The admin's own change log (LogEntry) lives in the SQL database; book history is kept in
+    # MongoDB by simple-history instead, so nothing about books is written to SQL.
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return []
 
     def has_delete_permission(self, request, obj=None):
         return False  # books are archived, never deleted

@@ -1,5 +1,6 @@
 """The books admin on the mongo alias: list, search, filter, edit, archive and restore, no delete."""
 
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from books.models import Book
@@ -54,6 +55,10 @@ def test_admin_lists_searches_filters_adds_and_edits(admin_client):
     dune.refresh_from_db()
     assert dune.title == "Dune (50th anniversary)" and dune.published_date_precision == "year"
     assert [h.history_type for h in dune.history.all()] == ["~", "+"]
+    shown = admin_client.get(change_url).content.decode()
+    assert "changed · user:admin · title, published_date, published_date_precision<br>" in shown
+    assert "created · user:admin</div>" in shown
+    assert not LogEntry.objects.filter(content_type__app_label="books").exists()  # nothing in SQL
 
     duplicate = admin_client.post(reverse("admin:books_book_add"), form_data(isbn="978-0-441-17271-9"))
     assert duplicate.status_code == 200
