@@ -19,8 +19,9 @@ from django.db.models.lookups import GreaterThan, LessThan
 
 
 class Row(Func):
-    function = "ROW"
-    template = "%(function)s(%(expressions)s)"
+    """A row value `(a, b)`: compared as a whole, `(a, b) > (x, y)` (PostgreSQL and SQLite)."""
+
+    template = "(%(expressions)s)"
 
     def __init__(self, *expressions, output_field):
         super().__init__(*expressions, output_field=output_field)
