@@ -218,6 +218,19 @@ def test_default_page_size_ordering_and_descending(api):
     assert descending["next"] is None
 
 
+def test_ordering_by_updated_at_pages_through_timestamps(api):
+    companies = [CompanyFactory() for _ in range(5)]
+    for minute, company in enumerate(companies):
+        Company.objects.filter(pk=company.pk).update(updated_at=f"2030-01-01T00:{minute % 3:02d}:00Z")
+    seen, url, params = [], URL, {"ordering": "-updated_at", "page_size": 2}
+    while url:
+        page = api.get(url, params).json()
+        seen += [row["cnpj"] for row in page["results"]]
+        url, params = page["next"], None
+    by_time = sorted(companies, key=lambda c: (Company.objects.get(pk=c.pk).updated_at, c.pk), reverse=True)
+    assert seen == [company.cnpj for company in by_time]
+
+
 def test_a_cursor_from_another_ordering_is_refused(api):
     for _ in range(3):
         CompanyFactory()
