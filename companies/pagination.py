@@ -71,7 +71,9 @@ class KeysetPagination:
             cursor = json.loads(base64.urlsafe_b64decode(raw.encode() + b"==="))
             if not (isinstance(cursor, dict) and cursor.keys() == {"o", "v", "k", "b"}):
                 raise ValueError
-            if not isinstance(cursor["k"], int) or not isinstance(cursor["v"], (str, int)):
+            if not isinstance(cursor["k"], int) or not -(2**63) < cursor["k"] < 2**63:
+                raise ValueError
+            if not isinstance(cursor["v"], (str, int)) or "\x00" in str(cursor["v"]):
                 raise ValueError
         except (ValueError, binascii.Error, UnicodeError):
             raise _error("cursor", "This cursor is not valid; follow the next or previous link.") from None

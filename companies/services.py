@@ -24,6 +24,7 @@ from companies.models import BOOKKEEPING_FIELDS, Company, EnrichmentStatus, Regi
 from companies.values import NORMALIZERS, normalize_fields, normalize_text
 
 logger = logging.getLogger(__name__)
+NUL_MESSAGE = "Null characters are not allowed."
 
 _NOT_EDITABLE = {"id", "cnpj", "created_at", "updated_at", *BOOKKEEPING_FIELDS}
 # What clients (API, admin, CSV) may set; the bookkeeping fields belong to the integrations.
@@ -74,6 +75,16 @@ def company_fields_clean(fields: Mapping[str, Any], *, allowed: Iterable[str] = 
     return cleaned
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 @functools.cache
 def _field_cleaner(name: str) -> Callable[[Any], Any]:
     """Normalise, then the model field's own clean(); plain text and choice fields (most of a CSV
@@ -82,7 +93,11 @@ def _field_cleaner(name: str) -> Callable[[Any], Any]:
     normalize = NORMALIZERS.get(name, normalize_text)
 
     def clean(value):
-        return field.clean(normalize(value), None)
+        value = field.clean(normalize(value), None)
+        # PostgreSQL stores no NUL character, in text or in JSON: refuse it here, not as a 500.
+        if _has_nul(value):
+            raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
+        return value
 
     only_length_checked = all(isinstance(validator, MaxLengthValidator) for validator in field.validators)
     if type(field) is not models.CharField or not only_length_checked:
@@ -93,9 +108,14 @@ def _field_cleaner(name: str) -> Callable[[Any], Any]:
 
     def clean_text(value):
         value = normalize(value)
-        if isinstance(value, str) and len(value) <= field.max_length and (choices is None or value in choices):
+        if (
+            isinstance(value, str)
+            and len(value) <= field.max_length
+            and (choices is None or value in choices)
+            and "\x00" not in value
+        ):
             return value
-        return field.clean(value, None)  # the field's own error message
+        return clean(value)  # the field's own error message
 
     return clean_text
 
@@ -158,13 +178,13 @@ def company_apply_registry_record(*, company: Company, record: Any) -> Company:
         value = _record_value(record, name)
         if value is not None:
             values[name] = value
-    normalized = normalize_fields(values)
-    if normalized.get("registration_status") not in (None, *RegistrationStatus.values):
-        normalized["registration_status"] = RegistrationStatus.UNKNOWN
+    status = normalize_fields({"registration_status": values.get("registration_status")})["registration_status"]
+    if status is not None and status not in RegistrationStatus.values:
+        values["registration_status"] = RegistrationStatus.UNKNOWN
     fields = {}
-    for name, value in normalized.items():
+    for name, value in values.items():
         try:
-            fields[name] = Company._meta.get_field(name).clean(value, None)
+            fields[name] = _field_cleaner(name)(value)
         except ValidationError as exc:
             logger.warning("registry value for %s of %s skipped: %s", name, company.cnpj, exc.messages)
     fields.setdefault("registry_synced_at", timezone.now())

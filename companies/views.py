@@ -8,7 +8,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -74,37 +73,31 @@ LIST_QUERY = [
     OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200, default 50."),
     OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` or `previous` link."),
 ]
-BAD_REQUEST = OpenApiResponse(description="Invalid input: the error names the field and the reason.")
-NOT_FOUND = OpenApiResponse(description="No company with this CNPJ, or not a valid CNPJ.")
 
 
 @extend_schema_view(
     list=extend_schema(summary="List companies", parameters=LIST_QUERY,
-                       responses={200: CompanyPageSerializer, 400: BAD_REQUEST}),
+                       responses={200: CompanyPageSerializer}),
     create=extend_schema(
         summary="Add a company",
         request=CompanyCreateSerializer,
-        responses={
-            201: CompanyCreatedSerializer,
-            400: BAD_REQUEST,
-            409: OpenApiResponse(description="The CNPJ is already stored; `existing_url` points at it."),
-        },
+        responses={201: CompanyCreatedSerializer},
     ),
     retrieve=extend_schema(summary="One company", parameters=[CNPJ_PATH],
-                           responses={200: CompanySerializer, 404: NOT_FOUND}),
+                           responses={200: CompanySerializer}),
     update=extend_schema(
         summary="Replace a company's editable fields (the CNPJ cannot change)", parameters=[CNPJ_PATH],
-        request=CompanyUpdateSerializer, responses={200: CompanySerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+        request=CompanyUpdateSerializer, responses={200: CompanySerializer},
     ),
     partial_update=extend_schema(
         summary="Change some of a company's editable fields", parameters=[CNPJ_PATH],
-        request=CompanyUpdateSerializer, responses={200: CompanySerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+        request=CompanyUpdateSerializer, responses={200: CompanySerializer},
     ),
     history=extend_schema(
         summary="A company's versions, newest first, with what changed and who changed it",
         parameters=[CNPJ_PATH, OpenApiParameter("page_size", OpenApiTypes.INT),
                     OpenApiParameter("cursor", OpenApiTypes.STR)],
-        responses={200: CompanyHistoryPageSerializer, 404: NOT_FOUND},
+        responses={200: CompanyHistoryPageSerializer},
     ),
     refresh=extend_schema(parameters=[CNPJ_PATH]),
     pipefy=extend_schema(parameters=[CNPJ_PATH]),

@@ -289,3 +289,17 @@ def test_history_pages_keep_changes_across_the_page_boundary(api):
     assert [v["changes"][0]["new"] for v in first["results"]] == ["v3", "v2"]
     assert second["results"][0]["changes"] == [{"field": "legal_name", "old": "v0", "new": "v1"}]
     assert api.get(f"{detail(numeric_cnpj(500))}history/").status_code == 404
+
+
+def test_null_characters_and_forged_cursors_are_400_not_500(api):
+    import base64
+    import json
+
+    company = CompanyFactory()
+    assert api.patch(detail(company.cnpj), {"trade_name": "a\x00b"}, format="json").status_code == 400
+    assert api.get(URL, {"search": "a\x00b"}).status_code == 400
+    for position in ({"o": "cnpj", "v": "a\x00", "k": 1, "b": False}, {"o": "cnpj", "v": "x", "k": 10**30, "b": False},
+                     {"o": "updated_at", "v": "not a date", "k": 1, "b": False}):
+        cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+        response = api.get(URL, {"cursor": cursor, "ordering": position["o"]})
+        assert response.status_code == 400 and response.json()["field"] == "cursor", position

@@ -121,3 +121,10 @@ def test_progress_is_only_shown_on_a_terminal(tmp_path):
     path = write(tmp_path, f"cnpj\n{numeric_cnpj(1)}\n")
     out, _ = run(path)
     assert "\r" not in out
+
+
+def test_null_characters_are_an_invalid_row_not_a_failed_batch(tmp_path):
+    path = write(tmp_path, f"cnpj,legal_name\n{numeric_cnpj(1)},Bad\x00Name\n{numeric_cnpj(2)},Good\n")
+    out, err = run(path)
+    assert "1 inserted" in out and "1 invalid" in out
+    assert err.strip() == "line 2: legal_name: Null characters are not allowed."

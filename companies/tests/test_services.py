@@ -182,3 +182,12 @@ def test_generic_bulk_path_also_skips_stored_and_records_history():
     assert bulk.insert_generic(rows, actor="command:import_companies") == [alphanumeric_cnpj(9)]
     version = Company.objects.get(cnpj=alphanumeric_cnpj(9)).history.get()
     assert version.history_actor == "command:import_companies"
+
+
+def test_registry_values_with_null_characters_are_skipped():
+    company = CompanyFactory(trade_name="Kept")
+    services.company_apply_registry_record(
+        company=company, record={"trade_name": "Bad\x00", "raw": {"nome": "x\x00"}, "legal_name": "OK"}
+    )
+    company.refresh_from_db()
+    assert (company.trade_name, company.legal_name, company.registry_payload) == ("Kept", "OK", None)
