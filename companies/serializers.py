@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from companies import cnpj as cnpj_value
-from companies.models import BOOKKEEPING_FIELDS, Company
+from companies.models import BOOKKEEPING_FIELDS, UF_CHOICES, Company
 from companies.services import EDITABLE_FIELDS
 from companies.values import NORMALIZERS
 
@@ -51,6 +52,9 @@ class PartnerSerializer(serializers.Serializer):
 
 class CompanySerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    # Blank is a valid stored value for these two: say so in the schema (no email format, UF or blank).
+    email = serializers.CharField(read_only=True)
+    state = serializers.ChoiceField(choices=UF_CHOICES, allow_blank=True, read_only=True)
     cnpj_formatted = serializers.CharField(read_only=True)
     root = serializers.CharField(read_only=True)
     is_head_office = serializers.BooleanField(read_only=True)
@@ -155,6 +159,7 @@ class CompanyVersionSerializer(serializers.Serializer):
         return record.history_user.get_username() if record.history_user_id else None
 
 
+@extend_schema_serializer(many=False)  # the list action answers one page object, not an array
 class CompanyPageSerializer(serializers.Serializer):
     """One page of the company list (keyset cursor pagination)."""
 
