@@ -196,8 +196,13 @@ class CompanyAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
         if change:
-            changed = {name: value for name, value in fields.items() if name in form.changed_data}
-            company = services.company_update(company=obj, **changed)
+            # A change form sends only what the user changed (so a concurrent change to another
+            # field survives); reverting to a past version (the history form) sends all of it.
+            match = request.resolver_match
+            reverting = match is not None and match.url_name == "companies_company_simple_history"
+            if not reverting:
+                fields = {name: value for name, value in fields.items() if name in form.changed_data}
+            company = services.company_update(company=obj, **fields)
         else:
             company = services.company_create(cnpj=form.cleaned_data["cnpj"], **fields)
         obj.__dict__.update(company.__dict__)

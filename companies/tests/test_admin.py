@@ -96,3 +96,19 @@ def test_registry_fields_are_read_only_and_the_payload_is_readable(admin_client)
     html = page.content.decode()
     assert "&quot;razao_social&quot;: &quot;ACME &lt;b&gt;&quot;" in html
     assert "brasilapi" in html
+
+
+def test_revert_to_a_past_version_goes_through_the_service(admin_client, admin_user, api):
+    company = CompanyFactory(trade_name="Original")
+    first_version = company.history.get()
+    api.patch(f"/api/companies/{company.cnpj}/", {"trade_name": "Changed", "city": "Campinas"}, format="json")
+    assert api.get(f"/api/companies/{company.cnpj}/").json()["trade_name"] == "Changed"  # now cached
+    url = f"{CHANGELIST}{company.pk}/history/{first_version.history_id}/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, form_data(admin_client, url))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    company.refresh_from_db()
+    assert (company.trade_name, company.city) == ("Original", "São Paulo")
+    latest = company.history.latest()
+    assert latest.history_actor == f"user:{admin_user.username}"
+    assert api.get(f"/api/companies/{company.cnpj}/").json()["trade_name"] == "Original"
