@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Substr
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -16,6 +17,7 @@ from companies import tasks as company_tasks
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
 from config.exceptions import ServiceUnavailable
+from tasks.services import broker_check
 
 _READ_ONLY = (
     "cnpj_formatted",
@@ -45,6 +47,17 @@ class CompanyAdminForm(forms.ModelForm):
                     data[name] = normalize(value)
             self.data = data
         super().full_clean()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not self.errors:
+            # Adding queues the registry enrichment: say so here, with the form kept, rather
+            # than fail the save when the task queue is down.
+            try:
+                broker_check()
+            except ServiceUnavailable as exc:
+                raise ValidationError(f"{exc.detail} Nothing was stored.", code="service_unavailable") from exc
+        return cleaned
 
     def clean_cnpj(self):
         try:
@@ -193,6 +206,14 @@ class CompanyAdmin(SimpleHistoryAdmin):
         return by_name, may_have_duplicates
 
     # --- writes: the same services as the API -------------------------------------------------
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceUnavailable as exc:
+            # The queue went down between the form check and the save: the save was rolled back.
+            self.message_user(request, f"{exc.detail} Nothing was stored; try again shortly.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
         if change:

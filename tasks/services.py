@@ -62,8 +62,10 @@ def broker_check() -> None:
     if celery_app.conf.task_always_eager:
         return
     try:
-        with celery_app.pool.acquire(block=True, timeout=2) as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        # A fresh connection, not one from the pool: a pooled connection to a broker that has
+        # since gone away still looks connected until something is sent over it.
+        with celery_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     except (*OUTAGE_EXCEPTIONS, OSError) as exc:
         raise ServiceUnavailable(BROKER_DOWN, service="broker") from exc
 

@@ -37,11 +37,17 @@ def test_redis_down_reads_bypass_the_cache_and_everything_recovers(api, redis_se
     assert updated.status_code == 200
     ready = api.get("/health/ready")
     assert ready.status_code == 503 and "cache (redis)" in ready.json()["failed"]
+    # Enqueuing needs the broker (Redis): a clear 503, and nothing half-done is kept.
+    assert_503(api.post(f"/api/companies/{CNPJ}/refresh/"), "broker")
+    assert_503(api.post("/api/companies/", {"cnpj": "11444777000161"}), "broker")
+    assert api.get("/api/companies/11444777000161/").status_code == 404
+    assert api.post("/api/companies/", {"cnpj": "11444777000161", "enrich": False}).status_code == 201
 
     redis_server.restart()
     assert api.get("/health/ready").status_code == 200
     response = api.get(f"/api/companies/{CNPJ}/")
     assert response.json()["trade_name"] == "Written While Redis Was Down"  # no stale cache entry
+    assert api.post(f"/api/companies/{CNPJ}/refresh/").status_code == 202
 
 
 def test_postgres_down_answers_503_and_recovers(api, postgres_server):
@@ -75,3 +81,20 @@ def test_mongodb_down_books_answer_503_companies_keep_working(api, mongo_server)
     mongo_server.restart()
     response = api.get(f"/api/books/{book.json()['id']}/")
     assert response.status_code == 200 and response.json()["title"] == "Dom Casmurro"
+
+
+def test_admin_add_while_the_queue_is_down_keeps_the_form_and_stores_nothing(admin_client, redis_server):
+    from companies.models import Company
+    from companies.tests.test_admin import CHANGELIST, form_data
+
+    data = form_data(admin_client, f"{CHANGELIST}add/", cnpj=CNPJ, legal_name="Queue Outage Ltda")
+    redis_server.kill()
+    response = admin_client.post(f"{CHANGELIST}add/", data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert "unavailable" in str(errors) and "Nothing was stored" in str(errors)
+    assert not Company.objects.filter(cnpj=CNPJ).exists()
+
+    redis_server.restart()
+    assert admin_client.post(f"{CHANGELIST}add/", data).status_code == 302
+    assert Company.objects.filter(cnpj=CNPJ, legal_name="Queue Outage Ltda").exists()
