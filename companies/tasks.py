@@ -77,6 +77,14 @@ def companies_refresh_stale_task(self, stale_days: int | None = None, limit: int
     return {"queued": len(task_ids), "cnpjs": cnpjs}
 
 
+@shared_task(base=BaseTask, bind=True, name="companies.enrich_many")
+def companies_enrich_many_task(self, cnpjs: list[str]) -> dict:
+    """Fan out: one enrichment task per company. An import queues one of these per batch, so the
+    import itself publishes a handful of messages however many rows it inserts."""
+    task_ids = [company_enrichment_enqueue(cnpj=cnpj).task_id for cnpj in cnpjs]
+    return {"queued": len(task_ids)}
+
+
 # --- queueing (used by services, views, admin and commands) --------------------------------
 def company_enrichment_schedule(company: Company) -> dict[str, str]:
     """Inside the transaction that creates `company`: queue its enrichment for after the commit."""
@@ -85,6 +93,10 @@ def company_enrichment_schedule(company: Company) -> dict[str, str]:
 
 def company_enrichment_enqueue(*, cnpj: str) -> EnqueuedTask:
     return task_enqueue(company_enrich_task, cnpj)
+
+
+def companies_enrichment_enqueue_many(*, cnpjs: list[str]) -> EnqueuedTask:
+    return task_enqueue(companies_enrich_many_task, list(cnpjs))
 
 
 def company_pipefy_enqueue(*, cnpj: str) -> EnqueuedTask:

@@ -16,6 +16,7 @@ from companies import services
 from companies.models import Company, EnrichmentStatus
 from companies.tasks import (
     companies_due_for_refresh,
+    companies_enrich_many_task,
     companies_refresh_stale_task,
     company_enrich_task,
     company_push_to_pipefy_task,
@@ -195,6 +196,16 @@ def test_push_without_configuration_fails_for_good(fake_settings):
 
 
 # --- endpoints ----------------------------------------------------------------------------------
+def test_enrich_many_fans_out_one_enrichment_per_company():
+    second = stdnum_cnpj.compact("11.444.777/0001-61")
+    result = companies_enrich_many_task.apply(args=[[VALID, second]]).get()
+    assert result == {"queued": 2}
+    pending = TaskResult.objects.filter(task_name="companies.enrich", status=states.PENDING)
+    queued_for = sorted(args for args in pending.values_list("task_args", flat=True))
+    assert len(queued_for) == 2 and VALID in queued_for[0] + queued_for[1] and second in queued_for[0] + queued_for[1]
+    assert set(pending.values_list("task_id", flat=True)) <= set(queued_task_ids())
+
+
 def test_refresh_endpoint_answers_202_with_the_task(api):
     _company()
     response = api.post(f"/api/companies/{VALID}/refresh/")
