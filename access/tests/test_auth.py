@@ -134,3 +134,33 @@ def test_create_api_key_command_prints_key_once(capsys):
     stored = ServiceAPIKey.objects.get(name="billing")
     assert stored.read_only and stored.expiry_date > timezone.now() + timedelta(days=29)
     assert keyed(raw_key).get(ME).json() == {"kind": "api_key", "name": "billing", "read_only": True, "is_staff": False}
+
+
+def _operations():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, item in schema["paths"].items():
+        for method in item:
+            if method in {"get", "post", "put", "patch", "delete"}:
+                yield method, path
+
+
+@pytest.mark.django_db(databases=["default", "mongo"])
+def test_every_api_operation_but_auth_requires_credentials(client_anon):
+    from django.test import override_settings
+
+    checked = []
+    samples = {"{cnpj}": "11222333000181", "{id}": "5f43a1b2c3d4e5f6a7b8c9d0", "{task_id}": "0" * 32}
+    with override_settings(API_THROTTLE_RATES={"anon": "100000/minute"}):
+        for method, path in _operations():
+            if path.startswith("/api/auth/") and path != "/api/auth/me/":
+                continue
+            url = path
+            for placeholder, value in samples.items():
+                url = url.replace(placeholder, value)
+            response = getattr(client_anon, method)(url, {}, format="json")
+            assert response.status_code == 401, f"{method.upper()} {path} answered {response.status_code}"
+            assert response.json()["code"] == "not_authenticated"
+            checked.append((method, path))
+    assert len(checked) > 15
