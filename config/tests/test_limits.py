@@ -18,10 +18,6 @@ def test_very_long_strings_are_refused_by_field_limits(api):
 def test_page_size_is_capped(api):
     response = api.get("/api/companies/?page_size=100000")
     assert response.status_code == 400 and response.json()["field"] == "page_size"
-    books = api.get("/api/books/?page_size=100000")
-    assert books.status_code in (200, 400)
-    if books.status_code == 200:
-        assert len(books.json()["results"]) <= 200
 
 
 @override_settings(MAX_REQUEST_BODY_BYTES=4096)
