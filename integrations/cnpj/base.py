@@ -11,7 +11,7 @@ import httpx
 from stdnum.br import cnpj as stdnum_cnpj
 
 from integrations import http
-from integrations.cnpj.types import BadResponse, RegistrationStatus
+from integrations.cnpj.types import BadResponse, NotFound, RegistrationStatus
 
 # Receita Federal's numeric codes for the registration status.
 STATUS_BY_CODE = {
@@ -39,6 +39,17 @@ def expect_object(body: Any, *, provider: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadResponse(f"{provider}: expected a JSON object, got {type(body).__name__}", provider=provider)
     return body
+
+
+def fetch_object(url: str, *, provider: str, cnpj: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A provider's JSON object for `cnpj`: 404 is NotFound, any other non-200 a BadResponse."""
+    response, body = fetch(url, provider=provider, headers=headers)
+    if response.status_code == 404:
+        raise NotFound(f"{provider}: {cnpj} is not in the registry", provider=provider)
+    if response.status_code != 200:
+        message = body.get("message", "") if isinstance(body, dict) else ""
+        raise BadResponse(f"{provider}: HTTP {response.status_code} {message}".strip(), provider=provider)
+    return expect_object(body, provider=provider)
 
 
 def text(value: Any) -> str:

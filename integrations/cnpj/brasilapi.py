@@ -7,19 +7,14 @@ from typing import Any
 from django.conf import settings
 
 from integrations.cnpj import base
-from integrations.cnpj.types import Activity, Address, BadResponse, NotFound, Partner, RegistryRecord
+from integrations.cnpj.types import Activity, Address, BadResponse, Partner, RegistryRecord
 
 NAME = "brasilapi"
 
 
 def lookup(cnpj: str) -> RegistryRecord:
-    response, body = base.fetch(f"{settings.BRASILAPI_URL}{cnpj}", provider=NAME)
-    if response.status_code == 404:
-        raise NotFound(f"{NAME}: {cnpj} is not in the registry", provider=NAME)
-    if response.status_code != 200:
-        message = body.get("message", "") if isinstance(body, dict) else ""
-        raise BadResponse(f"{NAME}: HTTP {response.status_code} {message}".strip(), provider=NAME)
-    return parse(base.expect_object(body, provider=NAME), cnpj=cnpj)
+    payload = base.fetch_object(f"{settings.BRASILAPI_URL}{cnpj}", provider=NAME, cnpj=cnpj)
+    return parse(payload, cnpj=cnpj)
 
 
 def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:

@@ -25,12 +25,7 @@ _RATE_LIMIT_HINTS = ("too many", "muitas requisições", "muitas requisicoes", "
 
 def lookup(cnpj: str) -> RegistryRecord:
     headers = {"Authorization": f"Bearer {settings.RECEITAWS_TOKEN}"} if settings.RECEITAWS_TOKEN else None
-    response, body = base.fetch(f"{settings.RECEITAWS_URL}{cnpj}", provider=NAME, headers=headers)
-    if response.status_code == 404:
-        raise NotFound(f"{NAME}: {cnpj} is not in the registry", provider=NAME)
-    if response.status_code != 200:
-        raise BadResponse(f"{NAME}: HTTP {response.status_code}", provider=NAME)
-    payload = base.expect_object(body, provider=NAME)
+    payload = base.fetch_object(f"{settings.RECEITAWS_URL}{cnpj}", provider=NAME, cnpj=cnpj, headers=headers)
     if base.text(payload.get("status")).upper() == "ERROR":
         _raise_error(payload, cnpj=cnpj)
     return parse(payload, cnpj=cnpj)
