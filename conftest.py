@@ -80,38 +80,27 @@ def jwt_client(make_user):
     return make
 
 
-def _own_server(name):
-    from scripts.pytest_services import started_server
+def _own_server_fixture(name):
+    """A fixture giving the suite's own `name` server, for fault tests: stop it with .kill(), bring
+    it back with .restart(); it is running again after the test whatever happened."""
 
-    server = started_server(name)
-    if server is None:
-        pytest.skip(f"{name} is an external server (its URL was given); fault tests need their own")
-    return server
+    @pytest.fixture
+    def fixture():
+        from scripts.pytest_services import started_server
 
+        server = started_server(name)
+        if server is None:
+            pytest.skip(f"{name} is an external server (its URL was given); fault tests need their own")
+        yield server
+        if server.process is None:
+            server.restart()
 
-@pytest.fixture
-def redis_server():
-    """The suite's own Redis, for fault tests: stop it with .kill(), bring it back with .restart()."""
-    server = _own_server("redis")
-    yield server
-    if server.process is None:
-        server.restart()
-
-
-@pytest.fixture
-def postgres_server():
-    server = _own_server("postgres")
-    yield server
-    if server.process is None:
-        server.restart()
+    return fixture
 
 
-@pytest.fixture
-def mongo_server():
-    server = _own_server("mongo")
-    yield server
-    if server.process is None:
-        server.restart()
+redis_server = _own_server_fixture("redis")
+postgres_server = _own_server_fixture("postgres")
+mongo_server = _own_server_fixture("mongo")
 
 
 # --- Real browser (Playwright driving Debian's Chromium) ---------------------------------------
