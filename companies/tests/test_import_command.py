@@ -128,3 +128,46 @@ def test_null_characters_are_an_invalid_row_not_a_failed_batch(tmp_path):
     out, err = run(path)
     assert "1 inserted" in out and "1 invalid" in out
     assert err.strip() == "line 2: legal_name: Null characters are not allowed."
+
+
+class TestEnrichment:
+    """Imported companies get their registry enrichment queued: one fan-out task per batch."""
+
+    @pytest.fixture(autouse=True)
+    def empty_queue(self):
+        from tasks.testing import purge_queue
+
+        purge_queue()
+        yield
+        purge_queue()
+
+    def test_each_inserted_batch_queues_one_fan_out_task(self, tmp_path):
+        from django_celery_results.models import TaskResult
+
+        from tasks.testing import queued_task_ids
+
+        first, second, third = numeric_cnpj(101), numeric_cnpj(102), alphanumeric_cnpj(103)
+        path = write(tmp_path, f"cnpj\n{first}\n{second}\n{third}\n")
+        run(path, batch_size=2, workers=1)
+        fan_outs = TaskResult.objects.filter(task_name="companies.enrich_many")
+        assert fan_outs.count() == 2  # batches of 2 and 1
+        assert set(fan_outs.values_list("task_id", flat=True)) == set(queued_task_ids())
+        queued_for = " ".join(fan_outs.values_list("task_args", flat=True))
+        assert all(cnpj in queued_for for cnpj in (first, second, third))
+
+        run(path, batch_size=2, workers=1)  # nothing new inserted, nothing queued
+        assert TaskResult.objects.filter(task_name="companies.enrich_many").count() == 2
+
+    def test_no_enrich_queues_nothing(self, tmp_path):
+        from tasks.testing import queued_task_ids
+
+        run(write(tmp_path, f"cnpj\n{numeric_cnpj(104)}\n"), no_enrich=True)
+        assert queued_task_ids() == []
+
+    def test_queue_down_imports_anyway_and_says_so(self, tmp_path):
+        from tasks.testing import broker_unreachable
+
+        with broker_unreachable():
+            _, errors = run(write(tmp_path, f"cnpj\n{numeric_cnpj(105)}\n{numeric_cnpj(106)}\n"), workers=1)
+        assert Company.objects.count() == 2
+        assert "enrichment not queued for 2 companies" in errors

@@ -5,7 +5,9 @@ may follow (legal_name, trade_name, city, state, ...; activities and partners as
 is validated and each invalid one is reported with its line number and reason; the valid ones are
 inserted in bulk, in batches, each batch in its own transaction. CNPJs already stored (or
 repeated in the file) are skipped, so running the command twice is harmless. History rows are
-attributed to `command:import_companies`.
+attributed to `command:import_companies`. Each inserted batch queues one `companies.enrich_many`
+task that fans out the registry enrichment of its companies (`--no-enrich` to skip; if the task
+queue is down the import goes on and says how many were not queued).
 
 While the main thread reads and validates, batches are inserted by `--workers` threads, each with
 its own database connection (PostgreSQL; inline elsewhere, or when already inside a transaction).
@@ -29,6 +31,8 @@ from django.db import connection
 from access.actor import acting_as
 from companies import cnpj as cnpj_value
 from companies import services
+from companies import tasks as company_tasks
+from config.exceptions import ServiceUnavailable
 
 ACTOR = "command:import_companies"
 JSON_COLUMNS = frozenset({"secondary_activities", "partners"})
@@ -41,6 +45,7 @@ class Tally:
     stored: int = 0
     repeated: int = 0
     invalid: int = 0
+    not_queued: int = 0
     seen: dict[str, int] = field(default_factory=dict)
 
 
@@ -53,8 +58,9 @@ class Command(BaseCommand):
         parser.add_argument("--delimiter", default=",", help="field delimiter (default ,)")
         parser.add_argument("--encoding", default="utf-8-sig", help="file encoding (default utf-8, BOM allowed)")
         parser.add_argument("--workers", type=int, default=2, help="parallel insert connections (default 2)")
+        parser.add_argument("--no-enrich", action="store_true", help="do not queue the registry enrichment")
 
-    def handle(self, *args, path, batch_size, delimiter, encoding, workers, **options):
+    def handle(self, *args, path, batch_size, delimiter, encoding, workers, no_enrich=False, **options):
         if batch_size < 1 or workers < 1:
             raise CommandError("--batch-size and --workers must be at least 1.")
         source = Path(path)
@@ -63,7 +69,8 @@ class Command(BaseCommand):
         self.verbosity = options["verbosity"]
         self.progress = self.stdout.isatty() and self.verbosity >= 1
         started = time.monotonic()
-        self.writer = BatchWriter(workers=workers, on_done=self._show_progress)
+        self.enrich = not no_enrich
+        self.writer = BatchWriter(workers=workers, on_done=self._batch_done)
         with acting_as(ACTOR), source.open(newline="", encoding=encoding) as handle:
             try:
                 tally = self._import(csv.reader(handle, delimiter=delimiter), batch_size)
@@ -76,6 +83,11 @@ class Command(BaseCommand):
             f"{tally.rows} rows read in {elapsed:.1f}s: {tally.inserted} inserted, "
             f"{tally.stored} already stored, {tally.repeated} repeated in the file, {tally.invalid} invalid."
         )
+        if tally.not_queued:
+            self.stderr.write(
+                f"The task queue is unavailable: enrichment not queued for {tally.not_queued} companies "
+                "(they stay pending; run `manage.py refresh_companies` when it is back)."
+            )
 
     # --- reading ----------------------------------------------------------------------------
     def _columns(self, reader) -> list[str]:
@@ -172,6 +184,14 @@ class Command(BaseCommand):
         if batch:
             self.writer.submit(batch, tally)
 
+    def _batch_done(self, tally, inserted: list[str]) -> None:
+        if self.enrich and inserted:
+            try:
+                company_tasks.companies_enrichment_enqueue_many(cnpjs=inserted)
+            except ServiceUnavailable:
+                tally.not_queued += len(inserted)
+        self._show_progress(tally)
+
     def _show_progress(self, tally) -> None:
         if self.progress:
             self.stdout.write(
@@ -218,7 +238,7 @@ class BatchWriter:
     def _count(self, tally: Tally, size: int, inserted: list[str]) -> None:
         tally.inserted += len(inserted)
         tally.stored += size - len(inserted)
-        self.on_done(tally)
+        self.on_done(tally, inserted)
 
 
 def _insert_batch(batch: list[dict]) -> list[str]:
