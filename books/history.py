@@ -23,6 +23,12 @@ class MongoHistoricalRecords(HistoricalRecords):
         kwargs.setdefault("get_user", get_history_user)
         super().__init__(**kwargs)
 
+    @property
+    def _date_indexing(self):
+        # History rows are read by book id (indexed) and ordered in memory; an index on
+        # `history_date` would only cost every write.
+        return False
+
     def copy_fields(self, model):
         fields = super().copy_fields(model)
         pk_name = model._meta.pk.name

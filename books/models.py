@@ -3,6 +3,7 @@
 from django.core.validators import MinValueValidator
 from django.db import models
 from django_mongodb_backend.fields import ArrayField
+from django_mongodb_backend.queryset import MongoQuerySet
 from django_mongodb_backend.validators import ArrayMinLengthValidator
 
 from books.history import MongoHistoricalRecords
@@ -11,7 +12,7 @@ from books.languages import validate_language
 from books.published import PartialDate, Precision
 
 
-class BookQuerySet(models.QuerySet):
+class BookQuerySet(MongoQuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
 
@@ -62,10 +63,12 @@ class Book(models.Model):
             # Multikey indexes: MongoDB indexes every element of the array.
             models.Index(fields=["authors"], name="book_authors_idx"),
             models.Index(fields=["tags"], name="book_tags_idx"),
-            models.Index(fields=["language"], name="book_language_idx"),
-            models.Index(fields=["published_date"], name="book_published_idx"),
-            models.Index(fields=["title"], name="book_title_idx"),
-            models.Index(fields=["created_at"], name="book_created_idx"),
+            # The list's orderings, each with the id that breaks ties: a page is a range of
+            # one of these (see books/listing.py). No `language` index: a two-letter code
+            # matches too many books to be worth its cost on every write.
+            models.Index(fields=["created_at", "id"], name="book_created_id_idx"),
+            models.Index(fields=["published_date", "id"], name="book_published_id_idx"),
+            models.Index(fields=["title", "id"], name="book_title_id_idx"),
         ]
 
     def __str__(self) -> str:

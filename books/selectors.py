@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bson import ObjectId
-from django.db.models import QuerySet
 
 from books.filters import BookFilter
+from books.listing import DEFAULT_ORDERING, BookPage, Cursor, Ordering, book_filters_match, book_page
 from books.models import Book
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
@@ -24,15 +24,17 @@ def parse_book_id(book_id) -> ObjectId | None:
     return None
 
 
-def book_list(*, filters=None) -> QuerySet[Book]:
-    """Books matching the query-string `filters`; raises ValidationError naming a bad filter."""
-    filterset = BookFilter(data=filters or {}, queryset=Book.objects.all())
+def book_list(*, filters=None, cursor: str | None = None, page_size: int = 20) -> BookPage:
+    """One page of the books matching the query-string `filters`, after `cursor` (from the last
+    page's `next`); raises ValidationError naming a bad filter or cursor."""
+    filterset = BookFilter(data=filters or {}, queryset=Book.objects.none())
     if not filterset.is_valid():
         raise filterset.errors_as_validation_error()
-    queryset = filterset.qs
-    if not filterset.wants_archived:
-        queryset = queryset.active()
-    return queryset
+    cleaned = filterset.form.cleaned_data
+    ordering = Ordering.parse(cleaned["ordering"][0]) if cleaned.get("ordering") else DEFAULT_ORDERING
+    after = Cursor.decode(cursor, ordering=ordering) if cursor else None
+    match = book_filters_match(cleaned, include_archived=filterset.wants_archived)
+    return book_page(match=match, ordering=ordering, cursor=after, size=page_size)
 
 
 def book_get(*, book_id, include_archived: bool = False) -> Book:

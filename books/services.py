@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError
 from django.utils import timezone
 
+from books.listing import key_edges_note
 from books.models import Book
 
 EDITABLE_FIELDS = (
@@ -49,6 +50,7 @@ def _save(book: Book, **save_kwargs) -> Book:
         if existing is None:
             raise
         raise DuplicateIsbn(existing) from None
+    key_edges_note([book])
     return book
 
 

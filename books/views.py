@@ -9,9 +9,10 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from access.actor import current_actor
 from access.permissions import HasAPIAccess
@@ -31,10 +32,54 @@ from books.tasks import import_books
 from config.exceptions import Conflict, PayloadTooLarge
 
 
-class BookPagination(PageNumberPagination):
+class BookCursorPagination(BasePagination):
+    """Keyset pages: `next` is the URL of the following page (null on the last); no total count.
+
+    Counting the matches would read every one of them, so the list never does.
+    """
+
     page_size = 20
-    page_size_query_param = "page_size"
     max_page_size = 100
+
+    def page_size_from(self, request) -> int:
+        raw = request.query_params.get("page_size")
+        if raw in (None, ""):
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise serializers.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
+        return size
+
+    def paginated_response(self, request, data, next_cursor: str | None) -> Response:
+        next_url = None
+        if next_cursor:
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", next_cursor)
+        return Response({"next": next_url, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {
+                    "type": "string", "nullable": True, "format": "uri",
+                    "description": "The next page (same filters and ordering), or null on the last page.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "cursor", "required": False, "in": "query", "schema": {"type": "string"},
+             "description": "Where the page starts: taken from the previous page's `next`."},
+            {"name": "page_size", "required": False, "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+             "description": f"Books per page, default {self.page_size}."},
+        ]
 
 
 class ImportFileTooLarge(PayloadTooLarge):
@@ -59,7 +104,7 @@ class BookViewSet(viewsets.GenericViewSet):
     serializer_class = BookSerializer
     queryset = Book.objects.all()  # the model HasAPIAccess checks permissions against
     permission_classes = (HasAPIAccess, BookActionPermissions)
-    pagination_class = BookPagination
+    pagination_class = BookCursorPagination
     filter_backends = (DjangoFilterBackend,)  # documents BookFilter; book_list applies it
     filterset_class = BookFilter
     lookup_value_regex = "[^/]+"
@@ -92,12 +137,14 @@ class BookViewSet(viewsets.GenericViewSet):
             raise _as_api_error(error) from None
 
     def list(self, request):
+        page_size = self.paginator.page_size_from(request)
         try:
-            books = book_list(filters=request.query_params)
+            page = book_list(filters=request.query_params, cursor=request.query_params.get("cursor"),
+                             page_size=page_size)
         except DjangoValidationError as error:
             raise _as_api_error(error) from None
-        page = self.paginate_queryset(books)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        data = self.get_serializer(page.books, many=True).data
+        return self.paginator.paginated_response(request, data, page.next_cursor)
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)

@@ -140,7 +140,7 @@ def test_delete_archives_and_restore_brings_back(api):
     assert restored.status_code == 200 and restored.json()["archived_at"] is None
     assert api.get(detail(book.pk)).status_code == 200
     assert api.post(f"{detail(book.pk)}restore/").status_code == 200  # restoring twice is harmless
-    assert api.get(URL).json()["count"] == 2
+    assert len(api.get(URL).json()["results"]) == 2
 
 
 @mongo_db
@@ -191,18 +191,18 @@ def test_list_filters_ordering_and_pagination(api):
 
     first = api.get(URL, {"ordering": "title", "page_size": 3}).json()
     second = api.get(first["next"]).json()
-    assert first["count"] == 4 and len(first["results"]) == 3
+    assert "count" not in first and len(first["results"]) == 3 and second["next"] is None
     assert [b["title"] for b in first["results"] + second["results"]] == [
         "C++ [Primer] (5th)", "Dune", "Emma", "Solaris"
     ]
 
     for params, field in (({"published_after": "someday"}, "published_after"), ({"isbn": "123"}, "isbn"),
                           ({"language": "zz"}, "language"), ({"ordering": "isbn"}, "ordering"),
-                          ({"page": "99"}, None)):
+                          ({"page_size": "0"}, "page_size"), ({"page_size": "x"}, "page_size"),
+                          ({"cursor": "not-a-cursor"}, "cursor")):
         response = api.get(URL, params)
-        assert response.status_code in (400, 404), (params, response.content)
-        if field:
-            assert response.status_code == 400 and response.json()["field"] == field
+        assert response.status_code == 400, (params, response.content)
+        assert response.json()["field"] == field
 
 
 @mongo_db
