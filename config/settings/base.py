@@ -84,6 +84,9 @@ TEMPLATES = [
 # --- Databases -----------------------------------------------------------------------------
 # DATABASE_URL wins; otherwise the seed deployment's POSTGRESQL_* names; otherwise SQLite.
 CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=600)
+# A reused connection is checked (one `SELECT 1` round trip) before the first query of each
+# request. PRODUCTION turns it off by default (see production.py).
+CONN_HEALTH_CHECKS = env.bool("CONN_HEALTH_CHECKS", default=True)
 
 
 def _default_database():
@@ -106,7 +109,7 @@ def _default_database():
     if database["ENGINE"] == "django.db.backends.postgresql":
         # Persistent connections with health checks: a new connection per request is ~4x slower.
         database["CONN_MAX_AGE"] = CONN_MAX_AGE
-        database["CONN_HEALTH_CHECKS"] = True
+        database["CONN_HEALTH_CHECKS"] = CONN_HEALTH_CHECKS
         database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
     return database
 
