@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt import authentication as jwt_authentication
@@ -13,6 +17,53 @@ from access.actor import set_actor, user_label
 from access.models import ServiceAPIKey
 
 ENV_KEY_NAME = "API_KEY"
+
+# --- API key records cached by prefix (Redis, shared by every process) ----------------------
+# A request with an API key needs the key's stored record (hash, name, flags, expiry). It is
+# cached under its prefix so most requests skip the database; the secret is still checked
+# against the stored hash, and the expiry against the clock, on every request.
+#
+# Every change to a key (save, delete, queryset update or delete: see access.models) puts a
+# STALE marker in the entry, now and again when the transaction commits. Readers store a record
+# with `add`, which never replaces an entry, so a reader that read the row before the change
+# cannot put the old record back: the key is read from the database until the marker expires.
+# If Redis is down, every request reads the database.
+KEY_RECORD_PREFIX = "access:api_key:"
+KEY_RECORD_TTL = 5 * 60
+STALE = "stale"
+STALE_TTL = 60
+_RECORD_FIELDS = ("pk", "name", "read_only", "expiry_date", "hashed_key")
+
+
+def _record_key(prefix: str) -> str:
+    return f"{KEY_RECORD_PREFIX}{prefix}"
+
+
+def _mark_stale(prefixes: tuple[str, ...]) -> None:
+    if prefixes:
+        cache.set_many({_record_key(prefix): STALE for prefix in prefixes}, timeout=STALE_TTL)
+
+
+def api_keys_changed(prefixes: Iterable[str]) -> None:
+    """Call for every write to API keys: cached records of these prefixes are no longer used."""
+    prefixes = tuple(prefixes)
+    _mark_stale(prefixes)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _mark_stale(prefixes))
+
+
+def _key_record(prefix: str) -> dict | None:
+    """The usable (not revoked) key with this prefix, as a dict of _RECORD_FIELDS, or None."""
+    key = _record_key(prefix)
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+    record = (
+        ServiceAPIKey.objects.get_usable_keys().filter(prefix=prefix).values(*_RECORD_FIELDS).first()
+    )
+    if record is not None and cached is None:
+        cache.add(key, record, timeout=KEY_RECORD_TTL)
+    return record
 
 
 @dataclass(frozen=True)
@@ -51,13 +102,15 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
     def _principal_for(self, key: str) -> ServicePrincipal:
         if settings.API_KEY and constant_time_compare(key, settings.API_KEY):
             return ServicePrincipal(name=ENV_KEY_NAME)
-        try:
-            api_key = ServiceAPIKey.objects.get_from_key(key)
-        except ServiceAPIKey.DoesNotExist:
-            api_key = None
-        if api_key is None or api_key.has_expired:
+        prefix, dot, _ = key.partition(".")
+        record = _key_record(prefix) if dot and prefix else None
+        if (
+            record is None
+            or not ServiceAPIKey.objects.key_generator.verify(key, record["hashed_key"])
+            or (record["expiry_date"] is not None and record["expiry_date"] < timezone.now())
+        ):
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.", "invalid_api_key")
-        return ServicePrincipal(name=api_key.name, read_only=api_key.read_only, key_id=api_key.pk)
+        return ServicePrincipal(name=record["name"], read_only=record["read_only"], key_id=record["pk"])
 
     def authenticate_header(self, request):
         return "X-API-Key"

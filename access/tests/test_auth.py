@@ -164,3 +164,78 @@ def test_every_api_operation_but_auth_requires_credentials(client_anon):
             assert response.json()["code"] == "not_authenticated"
             checked.append((method, path))
     assert len(checked) > 15
+
+
+# --- cached key records -------------------------------------------------------------------------
+def _key_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        status_code = client.get(ME).status_code
+    return status_code, [q["sql"] for q in queries.captured_queries if "apikey" in q["sql"]]
+
+
+def test_a_known_key_is_checked_without_the_database_after_its_first_use():
+    _, raw_key = api_key_create(name="cached")
+    client = keyed(raw_key)
+    status_code, queries = _key_queries(client)
+    assert status_code == 200 and len(queries) == 1
+    assert _key_queries(client) == (200, [])
+
+
+def test_a_cached_record_still_checks_the_secret():
+    _, raw_key = api_key_create(name="cached")
+    assert keyed(raw_key).get(ME).status_code == 200
+    prefix = raw_key.partition(".")[0]
+    response = keyed(f"{prefix}.{'x' * 32}").get(ME)
+    assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"
+
+
+def test_a_cached_key_is_refused_once_its_expiry_passes(monkeypatch):
+    _, raw_key = api_key_create(name="expiring", expires_in_days=1)
+    client = keyed(raw_key)
+    assert _key_queries(client)[0] == 200
+    later = timezone.now() + timedelta(days=2)
+    monkeypatch.setattr("access.authentication.timezone.now", lambda: later)
+    assert _key_queries(client) == (401, [])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda key: ServiceAPIKey.objects.filter(pk=key.pk).update(revoked=True),
+        lambda key: ServiceAPIKey.objects.filter(pk=key.pk).delete(),
+        lambda key: key.delete(),
+        lambda key: ServiceAPIKey.objects.filter(pk=key.pk).update(read_only=True),
+    ],
+    ids=["queryset-revoke", "queryset-delete", "delete", "made-read-only"],
+)
+def test_every_kind_of_change_reaches_the_next_request(change):
+    api_key, raw_key = api_key_create(name="changing")
+    client = keyed(raw_key)
+    assert client.get(ME).json()["read_only"] is False
+    change(api_key)
+    response = client.get(ME)
+    assert response.status_code == 401 or response.json()["read_only"] is True
+
+
+def test_a_reader_that_raced_a_revocation_cannot_cache_the_old_record():
+    from access import authentication
+
+    api_key, raw_key = api_key_create(name="racing")
+    prefix = raw_key.partition(".")[0]
+    # A reader read the row before the revocation and stores it after: `add` keeps the marker.
+    before = ServiceAPIKey.objects.filter(pk=api_key.pk).values(*authentication._RECORD_FIELDS).first()
+    api_key.revoked = True
+    api_key.save()
+    from django.core.cache import cache
+
+    cache.add(authentication._record_key(prefix), before, timeout=authentication.KEY_RECORD_TTL)
+    assert keyed(raw_key).get(ME).status_code == 401
+
+
+def test_keys_still_work_when_the_cache_is_down(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    _, raw_key = api_key_create(name="no-cache")
+    assert keyed(raw_key).get(ME).status_code == 200
