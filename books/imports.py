@@ -9,16 +9,18 @@ the same file twice changes nothing the second time (every row comes back "uncha
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import TextIO
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connections
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -36,6 +38,9 @@ IMPORT_FIELDS = (
 REQUIRED_FIELDS = ("title", "authors", "isbn")
 LIST_SEPARATOR = ";"  # between authors or tags inside one CSV cell
 BATCH_SIZE = 1000
+# ISBNs per lookup query. secantusdb checks each found document against the `$in` list one
+# value at a time, so 1,000 ISBNs that all exist took 2 s in one query and 0.23 s in ten.
+LOOKUP_CHUNK = 100
 MAX_REPORTED_ERRORS = 1000
 CSV, JSONL = "csv", "jsonl"
 EXTENSIONS = {".csv": CSV, ".jsonl": JSONL, ".ndjson": JSONL, ".json": JSONL}
@@ -122,27 +127,65 @@ def book_import(
     actor = current_actor() or "system"
     batch: dict[str, tuple[int, dict]] = {}
     first_lines: dict[str, int] = {}  # ISBN -> line; a file names each book once
-    for line, record in records:
-        summary.rows += 1
-        try:
-            fields = _clean_row(record)
-        except RowInvalid as error:
-            summary.reject(line, str(error))
-            continue
-        isbn = fields["isbn"]
-        if isbn in first_lines:
-            summary.reject(line, f"ISBN {isbn} already on line {first_lines[isbn]}; skipped", duplicate=True)
-            continue
-        first_lines[isbn] = line
-        batch[isbn] = (line, fields)
-        if len(batch) >= batch_size:
-            _flush(batch, summary, actor)
-            if progress:
-                progress(summary)
-    _flush(batch, summary, actor)
-    if progress:
-        progress(summary)
+    with _BatchWriter(summary, actor, progress) as writer:
+        for line, record in records:
+            summary.rows += 1
+            try:
+                fields = _clean_row(record)
+            except RowInvalid as error:
+                summary.reject(line, str(error))
+                continue
+            isbn = fields["isbn"]
+            if isbn in first_lines:
+                summary.reject(line, f"ISBN {isbn} already on line {first_lines[isbn]}; skipped", duplicate=True)
+                continue
+            first_lines[isbn] = line
+            batch[isbn] = (line, fields)
+            if len(batch) >= batch_size:
+                writer.write(batch)
+                batch = {}
+        writer.write(batch)
     return summary
+
+
+class _BatchWriter:
+    """Writes batches in one background thread, one at a time and in order, while the caller
+    reads and checks the next batch: the database's work and the file's overlap.
+
+    A batch is handed over only once the previous one is written, so each batch's lookup of
+    existing ISBNs sees every earlier batch, and a failed write is raised to the caller at the
+    next hand-over (or at the end) with nothing after it written.
+    """
+
+    def __init__(self, summary: ImportSummary, actor: str, progress):
+        self.summary, self.actor, self.progress = summary, actor, progress
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="book-import")
+        self.pending: Future | None = None
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+            if self.progress:
+                self.progress(self.summary)
+
+    def write(self, batch: dict) -> None:
+        self._wait()
+        if batch:
+            context = contextvars.copy_context()  # the actor, for the history rows
+            self.pending = self.pool.submit(context.run, _flush, batch, self.summary, self.actor)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        try:
+            if exc_type is None:
+                self._wait()
+        finally:
+            # The writer thread's own database connections end with it.
+            self.pool.submit(connections.close_all).result()
+            self.pool.shutdown()
 
 
 def _peek_first_line(stream: TextIO) -> str:
@@ -281,7 +324,12 @@ def _flush(batch: dict[str, tuple[int, dict]], summary: ImportSummary, actor: st
     """Write one batch: one query to find existing books, one bulk insert, one bulk update."""
     if not batch:
         return
-    existing = {book.isbn: book for book in Book.objects.filter(isbn__in=list(batch))}
+    isbns = list(batch)
+    existing = {
+        book.isbn: book
+        for start in range(0, len(isbns), LOOKUP_CHUNK)
+        for book in Book.objects.filter(isbn__in=isbns[start:start + LOOKUP_CHUNK])
+    }
     to_create, to_update, changed_fields = [], [], set()
     unchanged = 0
     for isbn, (_, fields) in batch.items():

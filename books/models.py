@@ -60,12 +60,11 @@ class Book(models.Model):
             # `isbn IN (...)` (a collection scan per lookup). This plain index serves lookups;
             # the unique one still enforces uniqueness.
             models.Index(fields=["isbn"], name="book_isbn_idx"),
-            # Multikey indexes: MongoDB indexes every element of the array.
-            models.Index(fields=["authors"], name="book_authors_idx"),
-            models.Index(fields=["tags"], name="book_tags_idx"),
-            # The list's orderings, each with the id that breaks ties: a page is a range of
-            # one of these (see books/listing.py). No `language` index: a two-letter code
-            # matches too many books to be worth its cost on every write.
+            # The list's orderings, each with the id that breaks ties: a page is a range of one
+            # of these (books/listing.py), the other filters apply to what the range reads. No
+            # index on `authors` (the filter ignores case: a regex no index bounds), `tags` or
+            # `language` (a tag or a language matches too many books to beat the range): each
+            # index costs every insert, and these served no query.
             models.Index(fields=["created_at", "id"], name="book_created_id_idx"),
             models.Index(fields=["published_date", "id"], name="book_published_id_idx"),
             models.Index(fields=["title", "id"], name="book_title_id_idx"),
