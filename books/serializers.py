@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from bson import ObjectId
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -60,6 +62,16 @@ class MongoModelSerializer(serializers.ModelSerializer):
         mongo_fields.ArrayField: serializers.ListField,
         models.DateTimeField: MongoDateTimeField,
     }
+
+    def get_fields(self):
+        # Building the fields from the model's metadata was most of a retrieve's serializer time;
+        # build them once per class and give each instance fresh copies, as DRF does with
+        # declared fields.
+        prototype = type(self).__dict__.get("_fields_prototype")
+        if prototype is None:
+            prototype = super().get_fields()
+            type(self)._fields_prototype = prototype
+        return copy.deepcopy(prototype)
 
     def build_standard_field(self, field_name, model_field):
         field_class, field_kwargs = super().build_standard_field(field_name, model_field)
