@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -122,10 +123,19 @@ def key_edges() -> dict[str, list[int]]:
     pair costs only extra reads: the first and last ranges of a walk are open-ended.
     """
     edges = cache.get(EDGES_CACHE_KEY)
-    if edges is None:
-        edges = _measure_edges()
-        cache.set(EDGES_CACHE_KEY, edges, timeout=None)
+    if edges is not None:
+        _last_edges.update(edges=edges, at=time.monotonic())
+        return edges
+    if _last_edges and time.monotonic() - _last_edges["at"] < LOCAL_EDGES_SECONDS:
+        return _last_edges["edges"]  # the cache is empty or down: no full read per request
+    edges = _measure_edges()
+    cache.set(EDGES_CACHE_KEY, edges, timeout=None)
+    _last_edges.update(edges=edges, at=time.monotonic())
     return edges
+
+
+_last_edges: dict = {}
+LOCAL_EDGES_SECONDS = 300
 
 
 def _measure_edges() -> dict[str, list[int]]:
