@@ -204,6 +204,7 @@ class Bench:
     # --- the run ------------------------------------------------------------------------------
     def run(self):
         started = time.monotonic()
+        self.load_before = os.getloadavg()
         print("Starting PostgreSQL, Redis, secantusdb and the fake upstreams...", flush=True)
         self.start_services()
         self.manage("migrate", "--noinput")
@@ -276,7 +277,12 @@ class Bench:
         lines += ["", "| bulk import | rows/s |", "| --- | ---: |"]
         lines += [f"| {label} | {rate:,.0f} |" for label, rate in self.rates.items()]
         machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
-        lines += ["", f"Machine: {machine}. Total bench time: {elapsed:.0f}s."]
+        load = " / ".join(f"{a:.2f} {b:.2f} {c:.2f}" for a, b, c in (self.load_before, os.getloadavg()))
+        lines += [
+            "",
+            f"Machine: {machine}. Total bench time: {elapsed:.0f}s. "
+            f"Load average (1, 5, 15 min) at start / end: {load}.",
+        ]
         table = "\n".join(lines)
         print("\n" + table)
         OUTPUT.mkdir(exist_ok=True)
