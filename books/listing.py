@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from bson import ObjectId
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connections
+from pymongo.errors import PyMongoError
 
 from books.models import Book
 
@@ -39,10 +41,15 @@ class TimeKey:
     lowest, highest = datetime(1, 1, 1), datetime(9999, 12, 31)
     stored_type = datetime
 
-    def __init__(self, first_width_ms: int, *, nullable: bool):
+    def __init__(self, first_width_ms: int, *, nullable: bool, not_after_now: bool = False):
         self.first_width = first_width_ms
-        self.nullable = nullable
+        self.nullable, self.not_after_now = nullable, not_after_now
         self.bottom, self.top = self.to_int(self.lowest), self.to_int(self.highest)
+
+    def default_edges(self) -> tuple[int, int]:
+        if self.not_after_now:  # a creation time: the first range starts now, not in year 9999
+            return self.bottom, self.to_int(datetime.now(UTC).replace(tzinfo=None))
+        return self.bottom, self.top
 
     def to_stored(self, value) -> datetime:
         if isinstance(value, datetime):
@@ -79,6 +86,9 @@ class StringKey:
         self.first_width = first_width
         self.bottom, self.top = 0, self.to_int(chr(0x10FFFF) * STRING_KEY_BYTES)
 
+    def default_edges(self) -> tuple[int, int]:
+        return self.bottom, self.top
+
     def to_stored(self, value) -> str:
         return value
 
@@ -106,21 +116,24 @@ class StringKey:
 
 
 KEYS = {
-    "created_at": TimeKey(50, nullable=False),
+    "created_at": TimeKey(50, nullable=False, not_after_now=True),
     "published_date": TimeKey(7 * 86_400_000, nullable=True),
     "title": StringKey(256 ** (STRING_KEY_BYTES - 12)),
 }
 
 
 EDGES_CACHE_KEY = "books:list-edges:v1"
+logger = logging.getLogger(__name__)
 
 
 def key_edges() -> dict[str, list[int]]:
     """The lowest and highest value of each ordering field, as the walk's numbers.
 
-    Where a first page starts and where a walk may stop. Kept in the cache (no expiry) and
-    widened by every write (`key_edges_note`); measured with one `$group` when missing. A stale
-    pair costs only extra reads: the first and last ranges of a walk are open-ended.
+    Where a first page starts and where a walk may stop. Kept in the cache (no expiry), widened
+    by every write (`key_edges_note`, which starts them from the books it writes when the cache
+    has none) and measured with one `$group` when missing (given up after 2 s: then this walk
+    covers the whole key space). A stale or partial pair costs only extra reads, never books:
+    the first and last ranges of a walk are open-ended.
     """
     edges = cache.get(EDGES_CACHE_KEY)
     if edges is not None:
@@ -128,7 +141,13 @@ def key_edges() -> dict[str, list[int]]:
         return edges
     if _last_edges and time.monotonic() - _last_edges["at"] < LOCAL_EDGES_SECONDS:
         return _last_edges["edges"]  # the cache is empty or down: no full read per request
-    edges = _measure_edges()
+    try:
+        edges = _measure_edges()
+    except PyMongoError:
+        # Too slow to measure now (secantusdb decodes every book for a `$group`): walk the
+        # whole key space this time.
+        logger.warning("book list: could not measure the ordering edges in time", exc_info=True)
+        return {}
     cache.set(EDGES_CACHE_KEY, edges, timeout=None)
     _last_edges.update(edges=edges, at=time.monotonic())
     return edges
@@ -136,6 +155,7 @@ def key_edges() -> dict[str, list[int]]:
 
 _last_edges: dict = {}
 LOCAL_EDGES_SECONDS = 300
+MEASURE_EDGES_MS = 2000  # under the driver's heartbeat timeout, which would cancel the pool
 
 
 def _measure_edges() -> dict[str, list[int]]:
@@ -144,7 +164,7 @@ def _measure_edges() -> dict[str, list[int]]:
     for field in KEYS:
         group[f"{field}_low"] = {"$min": f"${field}"}
         group[f"{field}_high"] = {"$max": f"${field}"}
-    found = next(collection.aggregate([{"$group": group}]), None) or {}
+    found = next(collection.aggregate([{"$group": group}], maxTimeMS=MEASURE_EDGES_MS), None) or {}
     edges = {}
     for field, key in KEYS.items():
         low, high = found.get(f"{field}_low"), found.get(f"{field}_high")
@@ -156,9 +176,10 @@ def _measure_edges() -> dict[str, list[int]]:
 def key_edges_note(books) -> None:
     """Widen the cached edges to take in these (new or changed) books."""
     edges = cache.get(EDGES_CACHE_KEY)
-    if edges is None:
-        return  # measured on the next list
     changed = False
+    if edges is None:
+        # Start from these books: narrower than the data is only a hint that costs reads.
+        edges, changed = {}, True
     for field, key in KEYS.items():
         numbers = [key.to_int(key.to_stored(value)) for book in books
                    if (value := getattr(book, field)) is not None]
@@ -319,7 +340,7 @@ class _Walk:
         """Read adjacent ranges moving away from `start` (exclusive), widening until the page is full."""
         field, key, descending = self.ordering.field, self.key, self.ordering.descending
         near, near_inclusive = start, False
-        low, high = key_edges().get(field) or (key.bottom, key.top)
+        low, high = key_edges().get(field) or key.default_edges()
         # Without a cursor the first range reaches from near the data's edge to the end of the key space.
         position = key.to_int(start) if start is not None else (high + 1 if descending else low - 1)
         while self.missing > 0:

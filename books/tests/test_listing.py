@@ -129,3 +129,20 @@ def test_cursor_round_trip_and_forgeries():
         with pytest.raises(ValidationError) as raised:
             Cursor.decode(forged, ordering=ordering)
         assert "cursor" in raised.value.message_dict
+
+
+@mongo_db
+def test_edges_that_cannot_be_measured_in_time_lose_no_book(api, shelf, monkeypatch):
+    from pymongo.errors import ExecutionTimeout
+
+    from books import listing
+
+    def too_slow():
+        raise ExecutionTimeout("operation exceeded time limit")
+
+    cache.delete(EDGES_CACHE_KEY)
+    monkeypatch.setattr(listing, "_last_edges", {})
+    monkeypatch.setattr(listing, "_measure_edges", too_slow)
+    for ordering in ("-created_at", "title", "-published_date"):
+        listed = walk(api, {"ordering": ordering, "page_size": 9})
+        assert [book["id"] for book in listed] == expected(shelf, ordering.lstrip("-"), ordering.startswith("-"))
