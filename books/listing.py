@@ -25,7 +25,7 @@ from bson import ObjectId
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connections
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure
 
 from books.models import Book
 
@@ -143,7 +143,7 @@ def key_edges() -> dict[str, list[int]]:
         return _last_edges["edges"]  # the cache is empty or down: no full read per request
     try:
         edges = _measure_edges()
-    except PyMongoError:
+    except OperationFailure:  # maxTimeMS ran out; an unreachable server still answers 503
         # Too slow to measure now (secantusdb decodes every book for a `$group`): walk the
         # whole key space this time.
         logger.warning("book list: could not measure the ordering edges in time", exc_info=True)
