@@ -166,6 +166,17 @@ class Bench:
             client.close()
 
     # --- load ---------------------------------------------------------------------------------
+    def warm_up(self, paths: list[str], seconds: int = 2) -> None:
+        """Unmeasured load, so every freshly started worker has imported and connected."""
+        paths_file = self.workdir / "warm.txt"
+        paths_file.write_text("\n".join(paths) + "\n")
+        env = {**os.environ, "WRK_PATHS": str(paths_file), "WRK_API_KEY": self.api_key}
+        subprocess.run(
+            ["wrk", "-t", "2", "-c", str(self.args.connections), "-d", f"{seconds}s",
+             "-s", str(ROOT / "bench" / "paths.lua"), self.base],
+            env=env, capture_output=True, timeout=seconds + 60,
+        )
+
     def wrk(self, name: str, paths: list[str], *, duration: float | None = None) -> Result:
         import httpx
 
@@ -217,6 +228,7 @@ class Bench:
         self.start_gunicorn()
         print(f"gunicorn: {self.args.workers} workers x {self.args.threads} threads on {self.base}", flush=True)
         print("Load with 1,000 companies:", flush=True)
+        self.warm_up(["/bench/ceiling/", "/api/companies/?page_size=50"])
         self.wrk("company list, 1,000 rows", ["/api/companies/?page_size=50"])
 
         self.import_companies(self.args.companies - SMALL_DATASET, seed=2, label="companies import (bulk)")
