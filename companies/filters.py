@@ -1,5 +1,6 @@
 """Query-string filters for the company list (django-filter); every filter has an index."""
 
+import datetime
 import re
 
 import django_filters
@@ -67,6 +68,24 @@ class CNAEFilter(django_filters.CharFilter):
     field_class = CNAEField
 
 
+class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """ISO 8601 with any offset Python accepts (up to ±23:59), sent to the database in UTC:
+    PostgreSQL refuses offsets beyond ±15:59."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError("Date and time out of range.", code="invalid") from None
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
+
+
 class CompanyFilter(django_filters.FilterSet):
     status = UpperChoiceFilter(field_name="registration_status", choices=RegistrationStatus.choices)
     state = UpperChoiceFilter(field_name="state", choices=[(uf, uf) for uf in UFS])
@@ -75,7 +94,7 @@ class CompanyFilter(django_filters.FilterSet):
     cnae = CNAEFilter(field_name="main_activity_code")
     root = RootFilter(field_name="cnpj", lookup_expr="startswith")
     enrichment_status = django_filters.ChoiceFilter(choices=EnrichmentStatus.choices)
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = UTCIsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
     search = django_filters.CharFilter(method="filter_search")
 
     class Meta:

@@ -159,6 +159,8 @@ def test_list_filters(api):
     assert set(_cnpjs(api.get(URL, {"enrichment_status": "failed"}))) == {branch.cnpj}
     Company.objects.filter(pk=rj.pk).update(updated_at="2030-01-01T00:00:00Z")
     assert _cnpjs(api.get(URL, {"updated_after": "2029-12-31T00:00:00Z"})) == [rj.cnpj]
+    # Offsets PostgreSQL would refuse (beyond ±15:59) are compared in UTC.
+    assert _cnpjs(api.get(URL, {"updated_after": "2030-01-01T20:44:00+20:45"})) == [rj.cnpj]
 
 
 def test_list_search_by_names_or_cnpj_prefix(api):
@@ -180,6 +182,7 @@ def test_list_search_by_names_or_cnpj_prefix(api):
         ({"root": "123"}, "root"),
         ({"enrichment_status": "done"}, "enrichment_status"),
         ({"updated_after": "yesterday"}, "updated_after"),
+        ({"updated_after": "9999-12-31T23:00:00-05:00"}, "updated_after"),
         ({"page_size": "201"}, "page_size"),
         ({"page_size": "many"}, "page_size"),
         ({"ordering": "phone"}, "ordering"),
