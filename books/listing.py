@@ -147,6 +147,7 @@ def key_edges() -> dict[str, list[int]]:
         # Too slow to measure now (secantusdb decodes every book for a `$group`): walk the
         # whole key space this time.
         logger.warning("book list: could not measure the ordering edges in time", exc_info=True)
+        _last_edges.update(edges={}, at=time.monotonic())  # not again on every request
         return {}
     cache.set(EDGES_CACHE_KEY, edges, timeout=None)
     _last_edges.update(edges=edges, at=time.monotonic())
