@@ -26,7 +26,7 @@ def assert_throttled(response):
     assert int(response["Retry-After"]) > 0
 
 
-@rates(api_key="3/minute")
+@rates(api_key="3/hour")
 def test_each_api_key_has_its_own_limit():
     _, first = api_key_create(name="first")
     _, second = api_key_create(name="second")
@@ -36,7 +36,7 @@ def test_each_api_key_has_its_own_limit():
     assert keyed(second).get(ME).status_code == 200
 
 
-@rates(user="2/minute")
+@rates(user="2/hour")
 def test_each_user_has_its_own_limit(jwt_client):
     alice = jwt_client("alice")
     assert alice.get(ME).status_code == 200
@@ -45,7 +45,7 @@ def test_each_user_has_its_own_limit(jwt_client):
     assert jwt_client("bob").get(ME).status_code == 200
 
 
-@rates(anon="2/minute")
+@rates(anon="2/hour")
 def test_anonymous_calls_are_limited_per_address():
     client = APIClient(REMOTE_ADDR="10.1.1.1")
     assert client.get(ME).status_code == 401
@@ -54,7 +54,7 @@ def test_anonymous_calls_are_limited_per_address():
     assert APIClient(REMOTE_ADDR="10.1.1.2").get(ME).status_code == 401
 
 
-@rates(login_username="3/minute", login_address="100/minute")
+@rates(login_username="3/hour", login_address="100/hour")
 def test_token_endpoint_limits_guesses_per_username_from_any_address(make_user):
     make_user(username="carol", password="right-Passw0rd!")
     for index in range(3):
@@ -68,7 +68,7 @@ def test_token_endpoint_limits_guesses_per_username_from_any_address(make_user):
     assert_throttled(blocked)
 
 
-@rates(login_address="2/minute", login_username="100/minute")
+@rates(login_address="2/hour", login_username="100/hour")
 def test_token_endpoint_limits_guesses_per_address(make_user):
     client = APIClient(REMOTE_ADDR="10.3.0.1")
     for name in ("dave", "erin"):
@@ -76,10 +76,42 @@ def test_token_endpoint_limits_guesses_per_address(make_user):
     assert_throttled(client.post("/api/auth/token/", {"username": "frank", "password": "x"}))
 
 
-@rates(api_key="1/minute")
+@rates(api_key="1/hour")
 def test_throttling_is_shared_through_redis_not_process_memory():
     from django.core.cache import cache
 
     _, raw_key = api_key_create(name="shared")
     assert keyed(raw_key).get(ME).status_code == 200
     assert any(key.startswith("throttle_api_key_") for key in cache.keys("throttle_*"))
+
+
+def test_fixed_window_counts_in_one_key_per_window_and_expires_it():
+    from django_redis import get_redis_connection
+
+    from access.throttles import _count_hit
+
+    assert [_count_hit("throttle_probe:1", 60) for _ in range(3)] == [1, 2, 3]
+    ttl = get_redis_connection("default").ttl(cache_key("throttle_probe:1"))
+    assert 0 < ttl <= 60
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+def test_fixed_window_works_on_the_local_memory_cache_of_make_run():
+    from access.throttles import _count_hit
+
+    assert [_count_hit("throttle_probe:2", 60) for _ in range(3)] == [1, 2, 3]
+
+
+@rates(api_key="1/hour")
+def test_retry_after_is_the_rest_of_the_window():
+    _, raw_key = api_key_create(name="waiting")
+    assert keyed(raw_key).get(ME).status_code == 200
+    response = keyed(raw_key).get(ME)
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 3601
+
+
+def cache_key(key):
+    from django.core.cache import cache
+
+    return cache.make_key(key)
