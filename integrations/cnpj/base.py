@@ -52,6 +52,11 @@ def fetch_object(url: str, *, provider: str, cnpj: str, headers: dict[str, str] 
     return expect_object(body, provider=provider)
 
 
+def objects(value: Any) -> list[dict[str, Any]]:
+    """The dict items of a JSON list (anything else in it, or a non-list, is ignored)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def text(value: Any) -> str:
     """Upstream text, trimmed; None, numbers and odd types become strings or ''."""
     if value is None or isinstance(value, (dict, list)):

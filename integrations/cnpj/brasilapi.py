@@ -39,7 +39,7 @@ def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:
         ),
         secondary_activities=tuple(
             Activity(code=code, description=base.text(item.get("descricao")))
-            for item in _objects(payload.get("cnaes_secundarios"))
+            for item in base.objects(payload.get("cnaes_secundarios"))
             if (code := base.cnae_code(item.get("codigo")))
         ),
         partners=tuple(
@@ -48,7 +48,7 @@ def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:
                 role=base.text(item.get("qualificacao_socio")),
                 since=base.parse_date(item.get("data_entrada_sociedade")),
             )
-            for item in _objects(payload.get("qsa"))
+            for item in base.objects(payload.get("qsa"))
             if base.text(item.get("nome_socio"))
         ),
         address=Address(
@@ -66,10 +66,6 @@ def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:
         source=NAME,
         raw=payload,
     )
-
-
-def _objects(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _street(payload: dict[str, Any]) -> str:

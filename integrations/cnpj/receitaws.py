@@ -60,7 +60,7 @@ def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:
         secondary_activities=tuple(_activities(payload.get("atividades_secundarias"))),
         partners=tuple(
             Partner(name=base.text(item.get("nome")), role=base.text(item.get("qual")))
-            for item in _objects(payload.get("qsa"))
+            for item in base.objects(payload.get("qsa"))
             if base.text(item.get("nome"))
         ),
         address=Address(
@@ -79,15 +79,11 @@ def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:
     )
 
 
-def _objects(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
 def _activities(value: Any) -> list[Activity]:
     # "00.00-0-00" / "********" is ReceitaWS's way of saying "none".
     return [
         Activity(code=code, description=base.text(item.get("text")))
-        for item in _objects(value)
+        for item in base.objects(value)
         if (code := base.cnae_code(item.get("code")))
     ]
 
