@@ -52,10 +52,42 @@ def api_keys_changed(prefixes: Iterable[str]) -> None:
         transaction.on_commit(lambda: _mark_stale(prefixes))
 
 
-def _key_record(prefix: str) -> dict | None:
+class CachePrefetch:
+    """Cache keys a view is about to read, fetched in the same round trip as the API key record.
+
+    A view that knows, before authentication, which cache entries its answer needs (a cached
+    company, say) attaches one to the request with `prefetch_cache_keys()`; API-key
+    authentication then reads the key record and these entries with one `get_many`, and the view
+    takes them from `values`. `values` stays None when authentication did not read the cache (no
+    API key, the `API_KEY` setting's key): the view then reads them itself.
+    """
+
+    __slots__ = ("keys", "values")
+
+    def __init__(self, keys: Iterable[str]):
+        self.keys = tuple(keys)
+        self.values: dict | None = None
+
+
+PREFETCH_ATTRIBUTE = "cache_prefetch"
+
+
+def prefetch_cache_keys(request, keys: Iterable[str]) -> CachePrefetch:
+    """Ask the request's API-key authentication to read `keys` along with the key record."""
+    prefetch = CachePrefetch(keys)
+    setattr(getattr(request, "_request", request), PREFETCH_ATTRIBUTE, prefetch)
+    return prefetch
+
+
+def _key_record(prefix: str, prefetch: CachePrefetch | None = None) -> dict | None:
     """The usable (not revoked) key with this prefix, as a dict of _RECORD_FIELDS, or None."""
     key = _record_key(prefix)
-    cached = cache.get(key)
+    if prefetch is None:
+        cached = cache.get(key)
+    else:
+        found = cache.get_many([key, *prefetch.keys])
+        cached = found.pop(key, None)
+        prefetch.values = found
     if isinstance(cached, dict):
         return cached
     record = (
@@ -95,15 +127,15 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         key = request.META.get(self.header, "").strip()
         if not key:
             return None
-        principal = self._principal_for(key)
+        principal = self._principal_for(key, getattr(request, PREFETCH_ATTRIBUTE, None))
         set_actor(str(principal))
         return principal, principal
 
-    def _principal_for(self, key: str) -> ServicePrincipal:
+    def _principal_for(self, key: str, prefetch: CachePrefetch | None = None) -> ServicePrincipal:
         if settings.API_KEY and constant_time_compare(key, settings.API_KEY):
             return ServicePrincipal(name=ENV_KEY_NAME)
         prefix, dot, _ = key.partition(".")
-        record = _key_record(prefix) if dot and prefix else None
+        record = _key_record(prefix, prefetch) if dot and prefix else None
         if (
             record is None
             or not ServiceAPIKey.objects.key_generator.verify(key, record["hashed_key"])

@@ -18,12 +18,15 @@ Redis outage is bounded by the entry TTL.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger("cache")
 
 PREFIX = "companies"
 LIST_GENERATION_KEY = f"{PREFIX}:lists:generation"
@@ -33,11 +36,16 @@ TOKEN_TTL = 24 * 60 * 60
 
 @dataclass(frozen=True)
 class Lookup:
-    """What the cache held: `body` (rendered JSON) on a hit, else None and the token to store under."""
+    """What the cache held: `body` (rendered JSON) on a hit, else None and the token to store under.
+
+    `token_key` is set when the cache held no token: `store` then creates it (only if still
+    missing) together with the entry.
+    """
 
     body: bytes | None
     token: str
     key: str
+    token_key: str | None = None
 
 
 def _digest(text: str) -> str:
@@ -67,12 +75,26 @@ def _entry(found, key: str, token: str) -> bytes | None:
     return None
 
 
-def detail_lookup(cnpj: str, *, site: str) -> Lookup:
-    """One round trip on a hit: the company's token and its cached answer, fetched together."""
-    token_key = _token_key(cnpj)
-    key = f"{PREFIX}:detail:{cnpj}:{_digest(site)}"
-    found = cache.get_many([token_key, key])
-    token = found.get(token_key) or _current_token(token_key)
+def detail_keys(cnpj: str, *, site: str) -> tuple[str, str]:
+    """The cache keys of a company's answer: its version token and its entry for this site."""
+    return _token_key(cnpj), f"{PREFIX}:detail:{cnpj}:{_digest(site)}"
+
+
+def detail_lookup(cnpj: str, *, site: str, found: dict | None = None) -> Lookup:
+    """The company's token and cached answer, read together in one round trip, or taken from
+    `found` when they were already read (with the API key record, see access.authentication).
+
+    No round trip more on a miss: when there is no token yet, the reader picks one and `store`
+    sets it only if it is still missing (SET NX) in the same round trip as the entry. A writer
+    that replaced the token meanwhile wins, and the entry stored under the losing token is never
+    served.
+    """
+    token_key, key = detail_keys(cnpj, site=site)
+    if found is None:
+        found = cache.get_many([token_key, key])
+    token = found.get(token_key)
+    if not token:
+        return Lookup(body=None, token=_new_token(), key=key, token_key=token_key)
     return Lookup(body=_entry(found, key, token), token=token, key=key)
 
 
@@ -84,7 +106,22 @@ def list_lookup(url: str) -> Lookup:
 
 
 def store(lookup: Lookup, body: bytes) -> None:
-    cache.set(lookup.key, (lookup.token, body))
+    entry = (lookup.token, body)
+    if lookup.token_key is None:
+        cache.set(lookup.key, entry)
+        return
+    client = getattr(cache, "client", None)
+    if client is None or not hasattr(client, "get_client"):  # not django-redis (make run's memory cache)
+        cache.add(lookup.token_key, lookup.token, timeout=TOKEN_TTL)
+        cache.set(lookup.key, entry)
+        return
+    try:
+        pipeline = client.get_client(write=True).pipeline(transaction=False)
+        client.set(lookup.token_key, lookup.token, timeout=TOKEN_TTL, nx=True, client=pipeline)
+        client.set(lookup.key, entry, timeout=cache.default_timeout, client=pipeline)
+        pipeline.execute()
+    except Exception as exc:  # Redis down: the answer is simply not cached (as IGNORE_EXCEPTIONS does)
+        logger.warning("company cache not written (%s)", type(exc).__name__)
 
 
 def _replace_tokens(cnpjs: tuple[str, ...], lists: bool) -> None:

@@ -19,8 +19,9 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from access.authentication import prefetch_cache_keys
 from companies import cache as company_cache
-from companies import selectors, services
+from companies import representation, selectors, services
 from companies import tasks as company_tasks
 from companies.filters import CompanyFilter
 from companies.models import Company, EnrichmentStatus, RegistrationStatus
@@ -123,6 +124,13 @@ class CompanyViewSet(viewsets.ViewSet):
             raise exceptions.MethodNotAllowed("DELETE", detail=NEVER_DELETED)
         return super().http_method_not_allowed(request, *args, **kwargs)
 
+    def initial(self, request, *args, **kwargs):
+        if self.action == "retrieve":
+            # The cached answer is read in the same round trip as the API key record.
+            keys = company_cache.detail_keys(kwargs["cnpj"], site=self._site())
+            self._prefetch = prefetch_cache_keys(request, keys)
+        super().initial(request, *args, **kwargs)
+
     def _context(self) -> dict:
         companies_url = self.request.build_absolute_uri(reverse("company-list"))
         return {"request": self.request, "companies_url": companies_url}
@@ -156,11 +164,16 @@ class CompanyViewSet(viewsets.ViewSet):
         return _json(body)
 
     def retrieve(self, request, cnpj):
-        lookup = company_cache.detail_lookup(cnpj, site=self._site())
+        prefetch = getattr(self, "_prefetch", None)
+        found = prefetch.values if prefetch is not None else None
+        lookup = company_cache.detail_lookup(cnpj, site=self._site(), found=found)
         if lookup.body is not None:
             return _json(lookup.body)
-        company = self._company_or_404(cnpj)
-        body = self._render(CompanySerializer(company, context=self._context()).data)
+        row = selectors.company_get_values(cnpj=cnpj, fields=representation.VALUE_FIELDS)
+        if row is None:
+            raise exceptions.NotFound(f"No company with CNPJ {cnpj}.")
+        companies_url = self._context()["companies_url"]
+        body = self._render(representation.company_document(row, companies_url=companies_url))
         company_cache.store(lookup, body)
         return _json(body)
 

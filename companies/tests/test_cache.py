@@ -128,3 +128,46 @@ def test_a_lost_version_token_never_revives_an_old_entry():
     company_cache.store(lookup, b"{}")
     cache.delete(f"companies:version:{company.cnpj}")
     assert company_cache.detail_lookup(company.cnpj, site=SITE).body is None
+
+
+def test_a_reader_that_found_no_token_creates_it_when_storing():
+    from django.core.cache import cache
+
+    company = CompanyFactory()
+    cache.delete(f"companies:version:{company.cnpj}")
+    lookup = company_cache.detail_lookup(company.cnpj, site=SITE)
+    assert lookup.body is None and lookup.token_key is not None
+    company_cache.store(lookup, b'{"trade_name": "Stored"}')
+    assert cache.get(f"companies:version:{company.cnpj}") == lookup.token
+    assert company_cache.detail_lookup(company.cnpj, site=SITE).body == b'{"trade_name": "Stored"}'
+
+
+def test_a_reader_that_found_no_token_loses_to_a_write_made_before_it_stored():
+    from django.core.cache import cache
+
+    company = CompanyFactory()
+    cache.delete(f"companies:version:{company.cnpj}")
+    lookup = company_cache.detail_lookup(company.cnpj, site=SITE)
+    services.company_update(company=company, trade_name="New")
+    company_cache.store(lookup, b'{"trade_name": "Old"}')
+    assert cache.get(f"companies:version:{company.cnpj}") != lookup.token
+    assert company_cache.detail_lookup(company.cnpj, site=SITE).body is None
+
+
+def test_a_cached_retrieve_reads_key_record_and_answer_in_one_round_trip(api):
+    """The API key record, the company's token and its cached answer: one MGET, nothing else read."""
+    from django_redis import get_redis_connection
+
+    company = CompanyFactory()
+    first = api.get(detail(company.cnpj))
+    assert first.status_code == 200
+    connection = get_redis_connection("default")
+    connection.config_resetstat()
+    second = api.get(detail(company.cnpj))
+    assert second.content == first.content
+    reads = {
+        name.removeprefix("cmdstat_"): stats["calls"]
+        for name, stats in connection.info("commandstats").items()
+        if name in ("cmdstat_get", "cmdstat_mget")
+    }
+    assert reads == {"mget": 1}
