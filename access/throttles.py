@@ -1,9 +1,9 @@
 """Request rate limits, counted in the shared cache (Redis) so every web process agrees.
 
 Rates come from settings.API_THROTTLE_RATES (environment: THROTTLE_RATE_*), read at request
-time. Counting is a fixed window: one Redis round trip per request (INCR and EXPIRE in one
-pipeline), instead of DRF's default of reading and rewriting a list of every request's timestamp
-in the window. When Redis is down requests are not throttled.
+time. Counting is a fixed window: one Redis command per request (a small Lua script: INCR, and
+EXPIRE on the window's first hit, atomically), instead of DRF's default of reading and rewriting
+a list of every request's timestamp in the window. When Redis is down requests are not throttled.
 """
 
 import logging
@@ -16,6 +16,24 @@ from rest_framework.throttling import SimpleRateThrottle
 from access.authentication import ServicePrincipal
 
 logger = logging.getLogger(__name__)
+
+
+# INCR the window's counter; the first hit of a window sets its expiry in the same atomic step,
+# so a counter never outlives its window even if the caller dies in between.
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_count = None
+
+
+def _count_script(client):
+    """The script, sent as EVALSHA (redis-py loads it on a server that does not have it yet)."""
+    global _count
+    if _count is None:
+        _count = client.register_script(_COUNT_SCRIPT)
+    return _count
 
 
 def _redis_client():
@@ -33,11 +51,7 @@ def _count_hit(key: str, duration: int) -> int | None:
         if client is None:  # local-memory cache (make run): counted per process
             cache.add(key, 0, duration)
             return cache.incr(key)
-        pipeline = client.pipeline(transaction=False)
-        pipeline.incr(cache.make_key(key))
-        pipeline.expire(cache.make_key(key), duration, nx=True)
-        count, _ = pipeline.execute()
-        return int(count)
+        return int(_count_script(client)(keys=[cache.make_key(key)], args=[duration], client=client))
     except Exception as exc:  # Redis down: do not throttle, do not fail the request
         logger.warning("throttle count unavailable (%s): request not throttled", type(exc).__name__)
         return None

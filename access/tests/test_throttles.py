@@ -95,6 +95,17 @@ def test_fixed_window_counts_in_one_key_per_window_and_expires_it():
     assert 0 < ttl <= 60
 
 
+def test_counting_survives_a_redis_that_lost_its_scripts():
+    """A restarted or flushed Redis no longer has the counting script: it is loaded again."""
+    from django_redis import get_redis_connection
+
+    from access.throttles import _count_hit
+
+    assert _count_hit("throttle_probe:2", 60) == 1
+    get_redis_connection("default").script_flush()
+    assert _count_hit("throttle_probe:2", 60) == 2
+
+
 @override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
 def test_fixed_window_works_on_the_local_memory_cache_of_make_run():
     from access.throttles import _count_hit
