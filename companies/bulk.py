@@ -1,7 +1,7 @@
 """Bulk insertion of companies with their creation history rows (used by company_bulk_create).
 
 The SQL below is built from model metadata only (table and column names quoted by the backend);
-every value travels as a query parameter.
+every value travels as a query parameter or through COPY, never inside the SQL text.
 """
 
 from __future__ import annotations
@@ -34,15 +34,12 @@ def _db_value(field: models.Field, value: Any) -> Any:
     return value
 
 
-def _db_type(field: models.Field) -> str:
-    # JSON travels as text and is cast in SQL: psycopg sends text[] arrays without adapters.
-    return "text" if isinstance(field, models.JSONField) else field.db_type(connection)
-
-
 def insert_postgresql(rows, *, now, actor) -> list[str]:
-    """PostgreSQL: one statement per batch. The rows travel as one array per column and are
-    unnested by the server; `ON CONFLICT DO NOTHING` skips stored CNPJs (also ones inserted
-    concurrently); the history rows are written from the inserted rows in the same statement."""
+    """PostgreSQL, inside a transaction: the rows are copied (`COPY`, psycopg writing them in its
+    text format) into a temporary table, then one statement inserts them; `ON CONFLICT DO NOTHING`
+    skips stored CNPJs (also ones inserted concurrently), and the history rows are written from the
+    inserted rows in the same statement. COPY costs a fraction of what sending one array per column
+    cost, on both sides."""
     quote = connection.ops.quote_name
     columns = list(dict.fromkeys(name for row in rows for name in row))
     given = [Company._meta.get_field(name) for name in columns]
@@ -51,35 +48,41 @@ def insert_postgresql(rows, *, now, actor) -> list[str]:
         for field in Company._meta.concrete_fields
         if not field.primary_key and field.name not in columns
     ]
-    select, params = [], []
-    for field in given:
-        cast = "::jsonb" if isinstance(field, models.JSONField) else ""
-        select.append(f"r.{quote(field.column)}{cast}")
+    staging = quote("companies_import_rows")
+    definition = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in given)
+    select = [f"r.{quote(field.column)}" for field in given]
+    params = []
     for field in defaults:
         value = now if field.name in ("created_at", "updated_at") else field.get_default()
         select.append(f"%s::{field.db_type(connection)}")
         params.append(_db_value(field, value))
-    unnest = []
-    for field in given:
-        unnest.append(f"%s::{_db_type(field)}[]")
-        params.append([_db_value(field, row.get(field.name, field.get_default())) for row in rows])
     history_sql, history_params = _history_sql(now=now, actor=actor)
     table = quote(Company._meta.db_table)
     target = ", ".join(quote(field.column) for field in (*given, *defaults))
-    aliases = ", ".join(quote(field.column) for field in given)
     sql = (
         f"WITH inserted AS (INSERT INTO {table} ({target}) SELECT {', '.join(select)} "  # noqa: S608 (module doc)
-        f"FROM unnest({', '.join(unnest)}) AS r({aliases}) "
+        f"FROM {staging} AS r "
         f"ON CONFLICT ({quote('cnpj')}) DO NOTHING RETURNING *), "
         f"history AS ({history_sql}) "
         f"SELECT {quote('cnpj')} FROM inserted"
     )
+    missing = [field.get_default() for field in given]
+    json_fields = [(index, field) for index, field in enumerate(given) if isinstance(field, models.JSONField)]
     connection.ensure_connection()
-    # A server-side-binding cursor on Django's own connection (same transaction): the column
-    # arrays travel as parameters instead of being quoted into the SQL text by the client.
+    # A cursor on Django's own connection (same transaction), speaking psycopg's COPY protocol.
     with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {staging} ({definition}) ON COMMIT DROP")
+        with cursor.copy(f"COPY {staging} ({', '.join(quote(field.column) for field in given)}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row.get(name, default) for name, default in zip(columns, missing, strict=True)]
+                for index, field in json_fields:
+                    values[index] = _db_value(field, values[index])
+                copy.write_row(values)
         cursor.execute(sql, [*params, *history_params])
-        return [cnpj for (cnpj,) in cursor.fetchall()]
+        inserted = [cnpj for (cnpj,) in cursor.fetchall()]
+        # Dropped now, not only at commit: the caller's transaction may insert another batch.
+        cursor.execute(f"DROP TABLE {staging}")
+    return inserted
 
 
 def _history_sql(*, now, actor):
