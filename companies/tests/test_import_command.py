@@ -1,8 +1,12 @@
+import datetime
 import io
 import json
+import time
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from companies.models import Company
 from companies.tests.factories import CompanyFactory, alphanumeric_cnpj, numeric_cnpj
@@ -73,7 +77,10 @@ def test_running_twice_inserts_nothing_the_second_time(tmp_path):
 def test_parallel_workers_insert_every_row_once_with_history(tmp_path):
     from companies.management.commands.import_companies import BatchWriter
 
-    assert BatchWriter(workers=3, on_done=print).pool is not None  # outside a transaction: threads
+    writer = BatchWriter(workers=3, on_done=print)
+    writer.close()
+    assert len(writer.threads) == 3  # outside a transaction: threads with their own connections
+    backends = _backends()
     path = write(tmp_path, "cnpj,legal_name\n" + "".join(f"{numeric_cnpj(n)},Empresa {n}\n" for n in range(25)))
     out, _ = run(path, batch_size=4, workers=3)
     assert "25 inserted, 0 already stored" in out
@@ -81,6 +88,44 @@ def test_parallel_workers_insert_every_row_once_with_history(tmp_path):
     assert Company.history.filter(history_type="+", history_actor="command:import_companies").count() == 25
     out, _ = run(path, batch_size=4, workers=3)
     assert "0 inserted, 25 already stored" in out
+    assert _backends_settle_at(backends)  # each worker closed its connection when the import ended
+
+
+def _backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def _backends_settle_at(expected: int, timeout: float = 5.0) -> bool:
+    # A closed connection's server process leaves pg_stat_activity a moment after the client.
+    deadline = time.monotonic() + timeout
+    while _backends() != expected:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_text_with_copy_special_characters_and_typed_values_round_trip(tmp_path):
+    legal_name = 'Tab\there, back\\slash \\N and "quotes"'
+    trade_name = "Linha 1\nLinha 2 \u00e7\u00e3o"
+    partners = json.dumps([{"name": "Ana\tB", "role": "S\u00f3cia\\"}]).replace('"', '""')
+    escaped_legal = legal_name.replace('"', '""')
+    path = write(
+        tmp_path,
+        "cnpj,legal_name,trade_name,opened_on,share_capital,partners,complement\n"
+        f'{numeric_cnpj(7)},"{escaped_legal}","{trade_name}",2020-02-29,1234.50,"{partners}",\\N\n',
+    )
+    out, err = run(path)
+    assert "1 inserted" in out, err
+    company = Company.objects.get(cnpj=numeric_cnpj(7))
+    assert (company.legal_name, company.trade_name, company.complement) == (legal_name, trade_name, "\\N")
+    assert (company.opened_on, company.share_capital) == (datetime.date(2020, 2, 29), Decimal("1234.50"))
+    assert company.partners == [{"name": "Ana\tB", "role": "S\u00f3cia\\"}]
+    assert company.secondary_activities == [] and company.street == "" and company.status_date is None
+    version = company.history.get()
+    assert (version.legal_name, version.partners) == (legal_name, company.partners)
 
 
 def test_a_row_repeating_an_invalid_one_is_still_imported(tmp_path):

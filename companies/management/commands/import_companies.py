@@ -18,9 +18,11 @@ from __future__ import annotations
 import contextvars
 import csv
 import json
+import queue
+import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,23 +206,32 @@ class Command(BaseCommand):
 
 class BatchWriter:
     """Inserts batches through companies.services.company_bulk_create, each in its own
-    transaction: on worker threads with their own connections when that is safe, else inline."""
+    transaction: on `workers` threads, each keeping its own database connection for the whole
+    import, when that is safe (PostgreSQL, not inside a transaction); else inline. At most
+    `workers` batches wait or run at a time, so the reading keeps ahead without piling up rows."""
 
     def __init__(self, *, workers: int, on_done):
-        parallel = workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") if parallel else None
+        self.parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.limit = workers
-        self.pending: deque = deque()
+        self.pending: deque[tuple[int, Future]] = deque()
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads = [
+            threading.Thread(target=self._work, name=f"import-{number}", daemon=True)
+            for number in range(workers if self.parallel else 0)
+        ]
+        for thread in self.threads:
+            thread.start()
         self.on_done = on_done
 
     def submit(self, batch: list[dict], tally: Tally) -> None:
-        if self.pool is None:
+        if not self.parallel:
             self._count(tally, len(batch), services.company_bulk_create(rows=batch))
             return
         while len(self.pending) >= self.limit:
             self._collect(tally)
+        future: Future = Future()
         # copy_context: the worker keeps the actor (command:import_companies) for the history rows.
-        future = self.pool.submit(contextvars.copy_context().run, _insert_batch, batch)
+        self.queue.put((contextvars.copy_context(), batch, future))
         self.pending.append((len(batch), future))
 
     def finish(self, tally: Tally) -> None:
@@ -228,8 +239,26 @@ class BatchWriter:
             self._collect(tally)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        """Cancel the batches not started (after an error), let running ones end, stop the threads."""
+        for _, future in self.pending:
+            future.cancel()
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+
+    def _work(self) -> None:
+        try:
+            while (item := self.queue.get()) is not None:
+                context, batch, future = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(context.run(services.company_bulk_create, rows=batch))
+                except BaseException as exc:  # handed to the reading thread, which raises it
+                    future.set_exception(exc)
+        finally:
+            connection.close()  # this thread's own connection
 
     def _collect(self, tally: Tally) -> None:
         size, future = self.pending.popleft()
@@ -239,10 +268,3 @@ class BatchWriter:
         tally.inserted += len(inserted)
         tally.stored += size - len(inserted)
         self.on_done(tally, inserted)
-
-
-def _insert_batch(batch: list[dict]) -> list[str]:
-    try:
-        return services.company_bulk_create(rows=batch)
-    finally:
-        connection.close()  # this thread's own connection
