@@ -1,14 +1,14 @@
 """Per-request CPU of one process serving the benchmark's paths one after another.
 
-    .venv/bin/python bench/percall.py [--companies 20000] [--requests 600] [--rounds 3]
+    .venv/bin/python bench/percall.py [--companies 30000] [--requests 600] [--rounds 3]
 
 Starts the same throwaway servers as `make bench` with the same PRODUCTION settings
-(`bench/settings.py`), loads companies with the import command, then serves requests through
-Django's WSGI handler in this process (the test client: the full middleware stack, no HTTP
-server). For each path it prints the CPU time of this process per request and the wall time
-per request (which adds the waits for Redis and PostgreSQL), best of the rounds, and the ratio of
-the ceiling's CPU time to each. On a shared machine the CPU times are steadier than wrk's req/s,
-so this is the quick before/after check; `make bench` remains the measurement of record.
+(`bench/settings.py`), loads companies with the import command, loads `config.wsgi` as gunicorn
+does, then serves requests through Django's WSGI handler in this process (the test client: the
+full middleware stack, no HTTP server). For each path it prints, best of the rounds, the CPU
+time of this process per request, the wall time per request (which adds the waits for Redis and
+PostgreSQL), and the ratio of the ceiling's CPU time to each. It is the quick before/after check
+of a change; `make bench` remains the measurement of record. `--profile` adds a cProfile.
 """
 
 from __future__ import annotations
@@ -65,10 +65,9 @@ def main():
         bench.import_companies(args.companies, seed=3, label="companies import")
         sample = [row[0] for row in bench.sql("SELECT cnpj FROM companies_company ORDER BY random()")]
         os.environ.update(bench.env)
-        import django
-
-        django.setup()
         from django.test import Client
+
+        import config.wsgi  # noqa: F401 (set up as gunicorn does: checks, then the start-up objects frozen)
 
         client = Client(SERVER_NAME="127.0.0.1")
         headers = {"HTTP_X_API_KEY": bench.api_key}
