@@ -97,7 +97,8 @@ class Company(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(bases=[ActorHistoryFields], get_user=get_history_user)
+    # History is read by company id only; an index on its cnpj copy would only slow every insert.
+    history = HistoricalRecords(bases=[ActorHistoryFields], get_user=get_history_user, no_db_index=["cnpj"])
 
     class Meta:
         verbose_name_plural = "companies"
