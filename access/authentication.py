@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,6 +17,7 @@ from rest_framework_simplejwt import authentication as jwt_authentication
 from access.actor import set_actor, user_label
 from access.models import ServiceAPIKey
 
+logger = logging.getLogger(__name__)
 ENV_KEY_NAME = "API_KEY"
 
 # --- API key records cached by prefix (Redis, shared by every process) ----------------------
@@ -79,23 +81,43 @@ def prefetch_cache_keys(request, keys: Iterable[str]) -> CachePrefetch:
     return prefetch
 
 
-def _key_record(prefix: str, prefetch: CachePrefetch | None = None) -> dict | None:
-    """The usable (not revoked) key with this prefix, as a dict of _RECORD_FIELDS, or None."""
+def _cached_entries(keys: list[str], counter: tuple[str, int] | None) -> tuple[dict, int | None]:
+    """The cache entries found under `keys`, and the throttle's count when `counter` was counted
+    in the same round trip (see access.throttles.read_and_count)."""
+    if counter is not None:
+        from access import throttles
+
+        try:
+            counted = throttles.read_and_count(keys, counter)
+        except Exception as exc:  # Redis down: nothing cached, nothing counted (as IGNORE_EXCEPTIONS)
+            logger.warning("API key record and throttle unavailable (%s)", type(exc).__name__)
+            return {}, None
+        if counted is not None:
+            return counted
+    if len(keys) == 1:
+        value = cache.get(keys[0])
+        return ({} if value is None else {keys[0]: value}), None
+    return cache.get_many(keys), None
+
+
+def _key_record(
+    prefix: str, prefetch: CachePrefetch | None = None, counter: tuple[str, int] | None = None
+) -> tuple[dict | None, int | None]:
+    """The usable (not revoked) key with this prefix, as a dict of _RECORD_FIELDS, or None; and
+    the throttle's count if `counter` was counted along with the read."""
     key = _record_key(prefix)
-    if prefetch is None:
-        cached = cache.get(key)
-    else:
-        found = cache.get_many([key, *prefetch.keys])
-        cached = found.pop(key, None)
+    found, count = _cached_entries([key, *(prefetch.keys if prefetch else ())], counter)
+    cached = found.pop(key, None)
+    if prefetch is not None:
         prefetch.values = found
     if isinstance(cached, dict):
-        return cached
+        return cached, count
     record = (
         ServiceAPIKey.objects.get_usable_keys().filter(prefix=prefix).values(*_RECORD_FIELDS).first()
     )
     if record is not None and cached is None:
         cache.add(key, record, timeout=KEY_RECORD_TTL)
-    return record
+    return record, count
 
 
 @dataclass(frozen=True)
@@ -104,7 +126,9 @@ class ServicePrincipal:
 
     name: str
     read_only: bool = False
-    key_id: str | None = None
+    key_id: str | None = None  # the key's prefix
+    # (counter key, count) when the API-key throttle's hit was counted during authentication.
+    throttle_hit: tuple[str, int] | None = field(default=None, compare=False, repr=False)
 
     is_authenticated = True
     is_active = True
@@ -127,22 +151,35 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         key = request.META.get(self.header, "").strip()
         if not key:
             return None
-        principal = self._principal_for(key, getattr(request, PREFETCH_ATTRIBUTE, None))
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        principal = self._principal_for(key, getattr(request, PREFETCH_ATTRIBUTE, None), view)
         set_actor(str(principal))
         return principal, principal
 
-    def _principal_for(self, key: str, prefetch: CachePrefetch | None = None) -> ServicePrincipal:
+    def _principal_for(self, key: str, prefetch: CachePrefetch | None = None, view=None) -> ServicePrincipal:
         if settings.API_KEY and constant_time_compare(key, settings.API_KEY):
             return ServicePrincipal(name=ENV_KEY_NAME)
         prefix, dot, _ = key.partition(".")
-        record = _key_record(prefix, prefetch) if dot and prefix else None
+        record, count, counter = None, None, None
+        if dot and prefix:
+            from access.throttles import APIKeyThrottle
+
+            counter = APIKeyThrottle.counter_for(view, prefix)
+            record, count = _key_record(prefix, prefetch, counter)
         if (
             record is None
             or not ServiceAPIKey.objects.key_generator.verify(key, record["hashed_key"])
             or (record["expiry_date"] is not None and record["expiry_date"] < timezone.now())
         ):
+            if count is not None:
+                from access.throttles import uncount
+
+                uncount(counter[0])
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.", "invalid_api_key")
-        return ServicePrincipal(name=record["name"], read_only=record["read_only"], key_id=record["pk"])
+        throttle_hit = (counter[0], count) if count is not None else None
+        return ServicePrincipal(
+            name=record["name"], read_only=record["read_only"], key_id=prefix, throttle_hit=throttle_hit
+        )
 
     def authenticate_header(self, request):
         return "X-API-Key"

@@ -4,6 +4,11 @@ Rates come from settings.API_THROTTLE_RATES (environment: THROTTLE_RATE_*), read
 time. Counting is a fixed window: one Redis command per request (a small Lua script: INCR, and
 EXPIRE on the window's first hit, atomically), instead of DRF's default of reading and rewriting
 a list of every request's timestamp in the window. When Redis is down requests are not throttled.
+
+Requests with an API key are counted by the authentication itself, in the same round trip that
+reads the key's record (`read_and_count`); the throttle then uses that count instead of counting
+again. A request whose key turns out to be invalid has its hit taken back, so guessing at a
+key's prefix does not use up that key's allowance.
 """
 
 import logging
@@ -25,15 +30,6 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
-_count = None
-
-
-def _count_script(client):
-    """The script, sent as EVALSHA (redis-py loads it on a server that does not have it yet)."""
-    global _count
-    if _count is None:
-        _count = client.register_script(_COUNT_SCRIPT)
-    return _count
 
 
 def _redis_client():
@@ -51,10 +47,35 @@ def _count_hit(key: str, duration: int) -> int | None:
         if client is None:  # local-memory cache (make run): counted per process
             cache.add(key, 0, duration)
             return cache.incr(key)
-        return int(_count_script(client)(keys=[cache.make_key(key)], args=[duration], client=client))
+        return int(client.eval(_COUNT_SCRIPT, 1, cache.make_key(key), duration))
     except Exception as exc:  # Redis down: do not throttle, do not fail the request
         logger.warning("throttle count unavailable (%s): request not throttled", type(exc).__name__)
         return None
+
+
+def read_and_count(keys: list[str], counter: tuple[str, int]) -> tuple[dict, int] | None:
+    """Read the cache `keys` and count one hit on `counter` (key, window seconds), in one Redis
+    round trip: (the entries found, the window's count). None when the cache is not Redis."""
+    client = _redis_client()
+    if client is None:
+        return None
+    counter_key, duration = counter
+    pipeline = client.pipeline(transaction=False)
+    pipeline.mget([cache.make_key(key) for key in keys])
+    pipeline.eval(_COUNT_SCRIPT, 1, cache.make_key(counter_key), duration)
+    values, count = pipeline.execute()
+    decode = cache.client.decode
+    return {key: decode(value) for key, value in zip(keys, values, strict=True) if value is not None}, int(count)
+
+
+def uncount(counter_key: str) -> None:
+    """Take back a hit counted by `read_and_count` (the request turned out not to be the key's)."""
+    try:
+        client = _redis_client()
+        if client is not None:
+            client.decr(cache.make_key(counter_key))
+    except Exception as exc:  # Redis down: the hit stays counted until its window ends
+        logger.warning("throttle hit not taken back (%s)", type(exc).__name__)
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
@@ -69,7 +90,12 @@ class _SettingsRateThrottle(SimpleRateThrottle):
             return True
         self.now = time.time()
         self.window = int(self.now // self.duration)
-        count = _count_hit(f"{self.key}:{self.window}", self.duration)
+        counter_key = f"{self.key}:{self.window}"
+        counted = getattr(request.user, "throttle_hit", None)
+        if counted is not None and counted[0] == counter_key:
+            count = counted[1]  # already counted, with the authentication's read
+        else:
+            count = _count_hit(counter_key, self.duration)
         return count is None or count <= self.num_requests
 
     def wait(self):
@@ -77,7 +103,7 @@ class _SettingsRateThrottle(SimpleRateThrottle):
 
 
 class APIKeyThrottle(_SettingsRateThrottle):
-    """Per API key."""
+    """Per API key (by its prefix; the `API_KEY` setting's key by its name)."""
 
     scope = "api_key"
 
@@ -85,6 +111,18 @@ class APIKeyThrottle(_SettingsRateThrottle):
         if not isinstance(request.user, ServicePrincipal):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.user.key_id or request.user.name}
+
+    @classmethod
+    def counter_for(cls, view, key_id: str) -> tuple[str, int] | None:
+        """The counter (key, window seconds) this throttle will use on `view` for the API key
+        `key_id` now, or None if `view` does not throttle API keys or the rate is off."""
+        if cls not in getattr(view, "throttle_classes", ()):
+            return None
+        throttle = cls()
+        if throttle.rate is None:
+            return None
+        ident = throttle.cache_format % {"scope": cls.scope, "ident": key_id}
+        return f"{ident}:{int(time.time() // throttle.duration)}", throttle.duration
 
 
 class UserThrottle(_SettingsRateThrottle):

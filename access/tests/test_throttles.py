@@ -36,6 +36,35 @@ def test_each_api_key_has_its_own_limit():
     assert keyed(second).get(ME).status_code == 200
 
 
+@rates(api_key="3/hour")
+def test_guessing_at_a_keys_prefix_does_not_use_up_its_allowance():
+    _, raw_key = api_key_create(name="victim")
+    prefix = raw_key.partition(".")[0]
+    for _ in range(5):
+        assert keyed(f"{prefix}.not-the-secret").get(ME).status_code == 401
+    for _ in range(3):
+        assert keyed(raw_key).get(ME).status_code == 200
+    assert_throttled(keyed(raw_key).get(ME))
+
+
+def test_an_api_key_request_reads_its_record_and_counts_its_hit_in_one_round_trip(api):
+    from django_redis import get_redis_connection
+
+    assert api.get(ME).status_code == 200  # the key's record is cached now
+    connection = get_redis_connection("default")
+    connection.config_resetstat()
+    assert api.get(ME).status_code == 200
+    commands = {
+        name.removeprefix("cmdstat_"): stats["calls"] for name, stats in connection.info("commandstats").items()
+    }
+    # One pipeline: MGET of the record, EVAL of the counting script (its INCR is listed too).
+    assert {name: calls for name, calls in commands.items() if name in ("get", "mget", "eval", "incr")} == {
+        "mget": 1,
+        "eval": 1,
+        "incr": 1,
+    }
+
+
 @rates(user="2/hour")
 def test_each_user_has_its_own_limit(jwt_client):
     alice = jwt_client("alice")
