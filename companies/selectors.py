@@ -9,12 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connections, router
+from django.db import router
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 from companies.filters import CompanyFilter
 from companies.models import Company
+from config.db import prepared_cursor
 
 # Timestamps: the version itself says when; they are not a change anyone made.
 HISTORY_IGNORED_FIELDS = ("created_at", "updated_at")
@@ -62,7 +63,7 @@ def company_get_values(*, cnpj: str, fields: tuple[str, ...]) -> dict[str, Any] 
     """The company's `fields` as `values(*fields)` gives them, or None if there is no such company."""
     alias = router.db_for_read(Company)
     sql, compiler, converters = _compiled.get(alias, fields)
-    with connections[alias].cursor() as cursor:
+    with prepared_cursor(alias) as cursor:
         cursor.execute(sql, [cnpj])
         row = cursor.fetchone()
     if row is None:

@@ -87,6 +87,10 @@ CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=600)
 # A reused connection is checked (one `SELECT 1` round trip) before the first query of each
 # request. PRODUCTION turns it off by default (see production.py).
 CONN_HEALTH_CHECKS = env.bool("CONN_HEALTH_CHECKS", default=True)
+# Hot, fixed reads use statements PostgreSQL prepares once per connection (config.db
+# .prepared_cursor; Django's own cursors never prepare). Turn off behind PgBouncer in
+# transaction mode, which cannot keep prepared statements.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 
 
 def _default_database():
@@ -111,6 +115,8 @@ def _default_database():
         database["CONN_MAX_AGE"] = CONN_MAX_AGE
         database["CONN_HEALTH_CHECKS"] = CONN_HEALTH_CHECKS
         database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+        # psycopg prepares a statement after it ran this many times on a connection.
+        database["OPTIONS"].setdefault("prepare_threshold", 5 if DATABASE_PREPARED_STATEMENTS else None)
     return database
 
 

@@ -104,3 +104,10 @@ def test_check_deploy_is_clean_with_real_values():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], ENVIRONMENT="PRODUCTION", **STRONG)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_prepared_statements_are_on_for_postgresql_unless_turned_off():
+    url = {"DATABASE_URL": "postgres://app@127.0.0.1:5432/app"}
+    assert settings_of("DATABASES", **url)["DATABASES"]["default"]["OPTIONS"]["prepare_threshold"] == 5
+    off = settings_of("DATABASES", DATABASE_PREPARED_STATEMENTS="false", **url)
+    assert off["DATABASES"]["default"]["OPTIONS"]["prepare_threshold"] is None
