@@ -98,9 +98,11 @@ def detail_lookup(cnpj: str, *, site: str, found: dict | None = None) -> Lookup:
     return Lookup(body=_entry(found, key, token), token=token, key=key)
 
 
-def list_lookup(url: str) -> Lookup:
-    """A list page is keyed by its full URL (filters, ordering, cursor, page size, host)."""
-    token = cache.get(LIST_GENERATION_KEY) or _current_token(LIST_GENERATION_KEY)
+def list_lookup(url: str, *, found: dict | None = None) -> Lookup:
+    """A list page is keyed by its full URL (filters, ordering, cursor, page size, host). The
+    lists' token is taken from `found` when it was already read (with the API key record)."""
+    token = found.get(LIST_GENERATION_KEY) if found is not None else cache.get(LIST_GENERATION_KEY)
+    token = token or _current_token(LIST_GENERATION_KEY)
     key = f"{PREFIX}:list:{token}:{_digest(url)}"
     return Lookup(body=_entry(cache.get(key), key, token), token=token, key=key)
 

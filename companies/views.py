@@ -129,7 +129,14 @@ class CompanyViewSet(viewsets.ViewSet):
             # The cached answer is read in the same round trip as the API key record.
             keys = company_cache.detail_keys(kwargs["cnpj"], site=self._site())
             self._prefetch = prefetch_cache_keys(request, keys)
+        elif self.action == "list":
+            self._prefetch = prefetch_cache_keys(request, [company_cache.LIST_GENERATION_KEY])
         super().initial(request, *args, **kwargs)
+
+    def _prefetched(self) -> dict | None:
+        """The cache entries read along with the API key record, or None if they were not read."""
+        prefetch = getattr(self, "_prefetch", None)
+        return prefetch.values if prefetch is not None else None
 
     def _context(self) -> dict:
         companies_url = self.request.build_absolute_uri(reverse("company-list"))
@@ -153,7 +160,7 @@ class CompanyViewSet(viewsets.ViewSet):
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
-        lookup = company_cache.list_lookup(request.build_absolute_uri())
+        lookup = company_cache.list_lookup(request.build_absolute_uri(), found=self._prefetched())
         if lookup.body is not None:
             return _json(lookup.body)
         paginator = CompanyPagination(request)
@@ -164,9 +171,7 @@ class CompanyViewSet(viewsets.ViewSet):
         return _json(body)
 
     def retrieve(self, request, cnpj):
-        prefetch = getattr(self, "_prefetch", None)
-        found = prefetch.values if prefetch is not None else None
-        lookup = company_cache.detail_lookup(cnpj, site=self._site(), found=found)
+        lookup = company_cache.detail_lookup(cnpj, site=self._site(), found=self._prefetched())
         if lookup.body is not None:
             return _json(lookup.body)
         row = selectors.company_get_values(cnpj=cnpj, fields=representation.VALUE_FIELDS)

@@ -171,3 +171,22 @@ def test_a_cached_retrieve_reads_key_record_and_answer_in_one_round_trip(api):
         if name in ("cmdstat_get", "cmdstat_mget")
     }
     assert reads == {"mget": 1}
+
+
+def test_a_cached_list_page_reads_the_lists_token_with_the_key_record(api):
+    """The lists' token comes with the API key record (one MGET); the page itself is one GET."""
+    from django_redis import get_redis_connection
+
+    CompanyFactory()
+    first = api.get("/api/companies/")
+    assert first.status_code == 200
+    connection = get_redis_connection("default")
+    connection.config_resetstat()
+    second = api.get("/api/companies/")
+    assert second.content == first.content
+    reads = {
+        name.removeprefix("cmdstat_"): stats["calls"]
+        for name, stats in connection.info("commandstats").items()
+        if name in ("cmdstat_get", "cmdstat_mget")
+    }
+    assert reads == {"mget": 1, "get": 1}
