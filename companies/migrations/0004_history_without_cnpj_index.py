@@ -2,8 +2,9 @@
 company id (the API, the admin), never by CNPJ, and the two random-key indexes were a large share
 of the cost of inserting companies in bulk."""
 
-import companies.cnpj
 from django.db import migrations, models
+
+import companies.cnpj
 
 
 class Migration(migrations.Migration):
