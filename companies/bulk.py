@@ -61,7 +61,8 @@ def insert_postgresql(rows, *, now, actor) -> list[str]:
     target = ", ".join(quote(field.column) for field in (*given, *defaults))
     sql = (
         f"WITH inserted AS (INSERT INTO {table} ({target}) SELECT {', '.join(select)} "  # noqa: S608 (module doc)
-        f"FROM {staging} AS r "
+        # In CNPJ order: consecutive insertions into the CNPJ indexes land on neighbouring pages.
+        f"FROM {staging} AS r ORDER BY r.{quote('cnpj')} "
         f"ON CONFLICT ({quote('cnpj')}) DO NOTHING RETURNING *), "
         f"history AS ({history_sql}) "
         f"SELECT {quote('cnpj')} FROM inserted"
