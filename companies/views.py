@@ -152,7 +152,11 @@ class CompanyViewSet(viewsets.ViewSet):
         return company
 
     def _site(self) -> str:
-        return f"{self.request.scheme}://{self.request.get_host()}"
+        # Once per request (a view instance serves one request): the host is validated each time.
+        site = self.__dict__.get("_site_url")
+        if site is None:
+            site = self._site_url = f"{self.request.scheme}://{self.request.get_host()}"
+        return site
 
     # --- endpoints ------------------------------------------------------------------------
     def list(self, request):

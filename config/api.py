@@ -12,9 +12,9 @@ router.include_root_view = False
 router.register("books", BookViewSet, basename="book")
 
 urlpatterns = [
+    path("", include("companies.urls")),  # first: the busiest routes are resolved soonest
     path("auth/", include("access.urls")),
     path("", include("tasks.urls")),
     path("", include("integrations.urls")),
-    path("", include("companies.urls")),
     *router.urls,
 ]

@@ -12,12 +12,13 @@ admin.site.site_header = "Companies & Books back office"
 admin.site.site_title = "Back office"
 admin.site.index_title = "Administration"
 
+# The API first: URL resolution tries the patterns in order, and API calls are most requests.
 urlpatterns = [
+    path("api/", include("config.api")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/doc/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("api/", include("config.api")),
     path("health/live", ops_views.live, name="health-live"),
     path("health/ready", ops_views.ready, name="health-ready"),
 ]
