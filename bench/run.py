@@ -115,6 +115,10 @@ class Bench:
             "MS_PORT": str(self.port),
             "WEB_CONCURRENCY": str(self.args.workers),
             "GUNICORN_THREADS": str(self.args.threads),
+            # No worker recycling during the run: at bench rates every worker reached the default
+            # 10,000 requests every few measurements, and its replacement's start-up (imports,
+            # checks) landed inside whichever measurement was running.
+            "GUNICORN_MAX_REQUESTS": "0",
         }
         log = (self.workdir / "gunicorn.log").open("w")
         self.gunicorn = subprocess.Popen(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -43,6 +45,12 @@ NEVER_DELETED = (
     "Companies are never deleted; update the record (for example its registration status) instead."
 )
 LIST_PARAMETERS = frozenset({"cursor", "page_size", "ordering"})
+
+
+@functools.cache
+def _companies_path(script_prefix: str) -> str:
+    """The list's path (reverse() resolves it anew on every call); one per script prefix."""
+    return reverse("company-list")
 
 
 def _json(body: bytes, status_code: int = 200, **headers) -> HttpResponse:
@@ -139,8 +147,7 @@ class CompanyViewSet(viewsets.ViewSet):
         return prefetch.values if prefetch is not None else None
 
     def _context(self) -> dict:
-        companies_url = self.request.build_absolute_uri(reverse("company-list"))
-        return {"request": self.request, "companies_url": companies_url}
+        return {"request": self.request, "companies_url": self._site() + _companies_path(get_script_prefix())}
 
     def _render(self, data) -> bytes:
         return self.renderer.render(data)
