@@ -39,6 +39,7 @@ from companies.serializers import (
     CompanyVersionSerializer,
 )
 from config.exceptions import Conflict
+from config.views import SharedComponentsMixin
 from tasks.serializers import TaskQueuedSerializer
 
 NEVER_DELETED = (
@@ -111,7 +112,7 @@ LIST_QUERY = [
     refresh=extend_schema(parameters=[CNPJ_PATH]),
     pipefy=extend_schema(parameters=[CNPJ_PATH]),
 )
-class CompanyViewSet(viewsets.ViewSet):
+class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
     lookup_field = "cnpj"
     lookup_value_converter = "cnpj"
     renderer = JSONRenderer()
