@@ -39,7 +39,7 @@ from companies.serializers import (
     CompanyVersionSerializer,
 )
 from config.exceptions import Conflict
-from config.views import SharedComponentsMixin
+from config.views import ContentNegotiation, SharedComponentsMixin
 from tasks.serializers import TaskQueuedSerializer
 
 NEVER_DELETED = (
@@ -115,6 +115,7 @@ LIST_QUERY = [
 class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
     lookup_field = "cnpj"
     lookup_value_converter = "cnpj"
+    content_negotiation_class = ContentNegotiation
     renderer = JSONRenderer()
 
     def get_queryset(self):

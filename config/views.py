@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rest_framework.negotiation import DefaultContentNegotiation
+
 _shared: dict[tuple[type, ...], tuple] = {}
 
 
@@ -31,3 +33,15 @@ class SharedComponentsMixin:
 
     def get_renderers(self):
         return _instances(self.renderer_classes)
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, answering at once the most common case: no format asked for and an
+    `Accept` header that is absent or `*/*` (what DRF would conclude too: the first renderer,
+    with its own media type). Anything else goes through DRF's full parsing of the header."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        if accept == "*/*" and not format_suffix and self.settings.URL_FORMAT_OVERRIDE not in request.GET:
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)

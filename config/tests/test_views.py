@@ -18,3 +18,27 @@ def test_a_different_class_list_gets_its_own_objects():
         parser_classes = CompanyViewSet.parser_classes[:1]
 
     assert [type(p) for p in JSONOnly().get_parsers()] == [type(CompanyViewSet().get_parsers()[0])]
+
+
+def test_content_negotiation_answers_as_drf_does():
+    from rest_framework.negotiation import DefaultContentNegotiation
+    from rest_framework.renderers import JSONRenderer
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from config.views import ContentNegotiation
+
+    factory = APIRequestFactory()
+    renderers = [JSONRenderer()]
+    for headers, query in [({}, ""), ({"HTTP_ACCEPT": "*/*"}, ""), ({"HTTP_ACCEPT": ""}, ""),
+                           ({"HTTP_ACCEPT": "text/html"}, ""), ({"HTTP_ACCEPT": "application/json"}, ""),
+                           ({}, "?format=json"), ({}, "?format=xml")]:
+        outcomes = []
+        for negotiation in (ContentNegotiation(), DefaultContentNegotiation()):
+            request = Request(factory.get(f"/x/{query}", **headers))
+            try:
+                renderer, media_type = negotiation.select_renderer(request, renderers)
+                outcomes.append((type(renderer), media_type))
+            except Exception as exc:  # the same refusal from both
+                outcomes.append(type(exc))
+        assert outcomes[0] == outcomes[1], (headers, query, outcomes)
