@@ -11,7 +11,7 @@ help:
 	@echo "make run    serve the app on http://127.0.0.1:$(MS_PORT) with embedded defaults"
 	@echo "make test   lint and run the whole test suite against real servers"
 	@echo "make dist   write dist/openapi.yaml and dist/postman_collection.json"
-	@echo "make bench  run the benchmarks (see bench/README.md)"
+	@echo "make bench  run the benchmarks (see README, Benchmarks; results in bench/RESULTS.md)"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
