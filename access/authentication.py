@@ -59,9 +59,10 @@ class CachePrefetch:
 
     A view that knows, before authentication, which cache entries its answer needs (a cached
     company, say) attaches one to the request with `prefetch_cache_keys()`; API-key
-    authentication then reads the key record and these entries with one `get_many`, and the view
-    takes them from `values`. `values` stays None when authentication did not read the cache (no
-    API key, the `API_KEY` setting's key): the view then reads them itself.
+    authentication then reads the key record and these entries in one round trip (with the
+    throttle's count, see access.throttles.read_and_count), and the view takes them from
+    `values`. `values` stays None when authentication did not read the cache (no API key, the
+    `API_KEY` setting's key): the view then reads them itself.
     """
 
     __slots__ = ("keys", "values")
