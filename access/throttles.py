@@ -23,19 +23,15 @@ from access.authentication import ServicePrincipal
 logger = logging.getLogger(__name__)
 
 
-# INCR the window's counter; the first hit of a window sets its expiry in the same atomic step,
-# so a counter never outlives its window even if the caller dies in between.
+# INCR the window's counter (KEYS[1]); the window's first hit sets its expiry in the same atomic
+# step, so a counter never outlives its window even if the caller dies in between. Any further
+# keys are read in the same command (one EVAL costs the client less than a pipeline of MGET and
+# EVAL). Returns {count, value of KEYS[2], ...}.
 _COUNT_SCRIPT = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
-# The same count, plus a read of other keys, as one command: {count, value1, value2, ...}. One
-# EVAL costs the client less than a pipeline of MGET and EVAL.
-_READ_AND_COUNT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-local values = redis.call('MGET', unpack(KEYS, 2))
+local values = {}
+if #KEYS > 1 then values = redis.call('MGET', unpack(KEYS, 2)) end
 table.insert(values, 1, count)
 return values
 """
@@ -56,7 +52,7 @@ def _count_hit(key: str, duration: int) -> int | None:
         if client is None:  # local-memory cache (make run): counted per process
             cache.add(key, 0, duration)
             return cache.incr(key)
-        return int(client.eval(_COUNT_SCRIPT, 1, cache.make_key(key), duration))
+        return int(client.eval(_COUNT_SCRIPT, 1, cache.make_key(key), duration)[0])
     except Exception as exc:  # Redis down: do not throttle, do not fail the request
         logger.warning("throttle count unavailable (%s): request not throttled", type(exc).__name__)
         return None
@@ -70,7 +66,7 @@ def read_and_count(keys: list[str], counter: tuple[str, int]) -> tuple[dict, int
         return None
     counter_key, duration = counter
     made = [cache.make_key(key) for key in keys]
-    count, *values = client.eval(_READ_AND_COUNT_SCRIPT, 1 + len(made), cache.make_key(counter_key), *made, duration)
+    count, *values = client.eval(_COUNT_SCRIPT, 1 + len(made), cache.make_key(counter_key), *made, duration)
     decode = cache.client.decode
     return {key: decode(value) for key, value in zip(keys, values, strict=True) if value is not None}, int(count)
 
