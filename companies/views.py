@@ -148,8 +148,11 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         prefetch = getattr(self, "_prefetch", None)
         return prefetch.values if prefetch is not None else None
 
+    def _companies_url(self) -> str:
+        return self._site() + _companies_path(get_script_prefix())
+
     def _context(self) -> dict:
-        return {"request": self.request, "companies_url": self._site() + _companies_path(get_script_prefix())}
+        return {"request": self.request, "companies_url": self._companies_url()}
 
     def _render(self, data) -> bytes:
         return self.renderer.render(data)
@@ -190,8 +193,7 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         row = selectors.company_get_values(cnpj=cnpj, fields=representation.VALUE_FIELDS)
         if row is None:
             raise exceptions.NotFound(f"No company with CNPJ {cnpj}.")
-        companies_url = self._context()["companies_url"]
-        body = self._render(representation.company_document(row, companies_url=companies_url))
+        body = self._render(representation.company_document(row, companies_url=self._companies_url()))
         company_cache.store(lookup, body)
         return _json(body)
 
@@ -201,7 +203,7 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         try:
             company = services.company_create(**serializer.validated_data)
         except services.CompanyAlreadyExists as exc:
-            existing_url = f"{self._context()['companies_url']}{exc.company.cnpj}/"
+            existing_url = f"{self._companies_url()}{exc.company.cnpj}/"
             detail = {"cnpj": [ErrorDetail(str(exc), code="company_exists")]}
             raise Conflict(detail, field="cnpj", extra={"existing_url": existing_url}) from None
         data = CompanySerializer(company, context=self._context()).data
