@@ -1,14 +1,88 @@
-"""Logging pieces: one access line per request, and redaction of secrets from every record."""
+"""Logging pieces: the request id (and, inside Celery tasks, the task id) on every record, one
+access line per request, and redaction of secrets from every record.
+
+Inside a Celery task, `task_id` is the task's own id (the one `/api/tasks/{id}/` knows) and
+`request_id` is the id of the HTTP request that enqueued it, carried in the message headers by
+django-guid's CeleryIntegration. A task run eagerly (`task.apply()`, CELERY_TASK_ALWAYS_EAGER) has
+no message headers: it keeps its caller's request id, and the caller has it back afterwards.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
+from contextvars import ContextVar
 
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
+from django_guid import get_guid, set_guid
+from django_guid.integrations.celery import signals as guid_celery
 
 access_logger = logging.getLogger("api.access")
+
+# Celery tasks running in this context, innermost last: (task id, request id of the caller of an
+# eager run, None for a task from the broker). Thread- and task-local, like django-guid's own id.
+_running_tasks: ContextVar[tuple[tuple[str, str | None], ...]] = ContextVar("running_tasks", default=())
+
+
+def current_task_id() -> str | None:
+    """The id of the Celery task running here, None outside tasks."""
+    running = _running_tasks.get()
+    return running[-1][0] if running else None
+
+
+class RequestTaskIds(logging.Filter):
+    """Sets `request_id` (django-guid's id: the HTTP request's, in a task the one behind it) and
+    `task_id` (the Celery task id) on each record. Where there is no such id the attribute is left
+    unset, and the formatters show their default: null in JSON, `-` in the plain format."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = get_guid()
+        if request_id:
+            record.request_id = request_id
+        task_id = current_task_id()
+        if task_id:
+            record.task_id = task_id
+        return True
+
+
+def _task_started(task_id: str, task, **kwargs) -> None:
+    """task_prerun: the task id for the logs, and the request id set django-guid's way (from the
+    message header, else a new one), except that an eager run inside a request keeps its id."""
+    eager = bool(task.request.is_eager)
+    caller_request_id = get_guid() if eager else None
+    if not caller_request_id:
+        guid_celery.worker_prerun(task=task)
+    running = _running_tasks.get() if eager else ()  # a task from the broker starts afresh
+    _running_tasks.set((*running, (task_id, caller_request_id)))
+
+
+def _task_finished(task_id: str, task, **kwargs) -> None:
+    """task_postrun: drop the task id; give an eager run's caller its request id back (django-guid
+    alone would clear it), else clear the task's request id django-guid's way."""
+    running = _running_tasks.get()
+    caller_request_id = None
+    if running and running[-1][0] == task_id:
+        caller_request_id = running[-1][1]
+        _running_tasks.set(running[:-1])
+    else:  # out of step (cannot happen with Celery's tracer): start clean rather than mislabel
+        _running_tasks.set(())
+    if caller_request_id:
+        if get_guid() != caller_request_id:
+            set_guid(caller_request_id)
+    else:
+        guid_celery.clean_up(task=task)
+
+
+# django-guid's task_prerun/task_postrun handlers are called from ours instead of being connected
+# themselves: the caller's request id must be read before django-guid replaces it and put back
+# after django-guid clears it, and signal receivers have no reliable order. Its before_task_publish
+# handler (request id into the message headers) stays connected as it is.
+task_prerun.disconnect(guid_celery.worker_prerun)
+task_postrun.disconnect(guid_celery.clean_up)
+task_prerun.connect(_task_started, weak=False, dispatch_uid="config.logging.task_started")
+task_postrun.connect(_task_finished, weak=False, dispatch_uid="config.logging.task_finished")
 
 REDACTED = "[REDACTED]"
 SECRET_PATTERNS = (

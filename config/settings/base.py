@@ -317,35 +317,35 @@ DJANGO_GUID = {
     "VALIDATE_GUID": False,
     "RETURN_HEADER": True,
     "EXPOSE_HEADER": True,
-    # Carries the request id into tasks it enqueues; adds the task id to task logs.
-    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+    # Carries the request id into the tasks a request enqueues, and has Celery workers log with
+    # LOGGING. Its task start/end handlers are called from config.logging, which adds the task id.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
 }
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "django_guid.log_filters.CorrelationId"},
-        "task_id": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+        # request_id and, inside Celery tasks, task_id; then secrets out of everything.
+        "ids": {"()": "config.logging.RequestTaskIds"},
         "redact": {"()": "config.logging.RedactSecrets"},
     },
     "formatters": {
         "plain": {
-            "format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s %(message)s",
+            "()": "logging.Formatter",
+            "fmt": "%(asctime)s %(levelname)s [%(request_id)s] [task %(task_id)s] %(name)s %(message)s",
+            "defaults": {"request_id": "-", "task_id": "-"},
         },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s %(celery_current_id)s",
-            "rename_fields": {
-                "asctime": "time", "levelname": "level", "name": "logger",
-                "correlation_id": "request_id", "celery_current_id": "task_id",
-            },
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id", "task_id", "redact"],
+            "filters": ["ids", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
