@@ -8,6 +8,8 @@ The first three digits of a CNPJ pick a behaviour, the fourth which provider sho
     500...  HTTP 500                      200...  HTTP 200 with a malformed (non-JSON) body
     408...  a slow answer (then normal)   502...  answers normally; Pipefy's createCard stores
                                                   the card, then answers 502 the first time
+
+A script (`POST /_fake/script`, `FakeState.script`) overrides these for a given number of lookups.
 """
 
 from __future__ import annotations
