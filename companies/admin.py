@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from companies import cnpj as cnpj_value
-from companies import services
+from companies import enrichment, services
 from companies import tasks as company_tasks
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
@@ -133,6 +133,14 @@ class CompanyAdmin(SimpleHistoryAdmin):
     )
 
     # --- never delete -----------------------------------------------------------------------
+    change_list_template = "admin/companies/company/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        figures = enrichment.backlog_status()
+        figures["eta_text"] = enrichment.duration_text(figures["eta_seconds"])
+        figures["pipefy_waiting"] = figures["pipefy"]["queued"] + figures["pipefy"]["in_progress"]
+        return super().changelist_view(request, {**(extra_context or {}), "enrichment": figures})
+
     def has_delete_permission(self, request, obj=None):
         return False
 

@@ -16,12 +16,12 @@ from simple_history.utils import bulk_create_with_history
 from companies.models import Company
 
 
-def insert_generic(rows, *, actor) -> list[str]:
+def insert_generic(rows, *, actor, defaults) -> list[str]:
     """Any database: skip stored CNPJs, then django-simple-history's bulk_create_with_history."""
     stored = set(
         Company.objects.filter(cnpj__in=[row["cnpj"] for row in rows]).values_list("cnpj", flat=True)
     )
-    companies = [Company(**row) for row in rows if row["cnpj"] not in stored]
+    companies = [Company(**defaults, **row) for row in rows if row["cnpj"] not in stored]
     bulk_create_with_history(
         companies, Company, batch_size=1000, custom_historical_attrs={"history_actor": actor}
     )
@@ -34,16 +34,16 @@ def _db_value(field: models.Field, value: Any) -> Any:
     return value
 
 
-def insert_postgresql(rows, *, now, actor) -> list[str]:
+def insert_postgresql(rows, *, now, actor, defaults: dict) -> list[str]:
     """PostgreSQL, inside a transaction: the rows are copied (`COPY`, psycopg writing them in its
     text format) into a temporary table, then one statement inserts them; `ON CONFLICT DO NOTHING`
     skips stored CNPJs (also ones inserted concurrently), and the history rows are written from the
     inserted rows in the same statement. COPY costs a fraction of what sending one array per column
-    cost, on both sides."""
+    cost, on both sides. `defaults` gives values for columns the rows do not have."""
     quote = connection.ops.quote_name
     columns = list(dict.fromkeys(name for row in rows for name in row))
     given = [Company._meta.get_field(name) for name in columns]
-    defaults = [
+    unset = [
         field
         for field in Company._meta.concrete_fields
         if not field.primary_key and field.name not in columns
@@ -52,13 +52,16 @@ def insert_postgresql(rows, *, now, actor) -> list[str]:
     definition = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in given)
     select = [f"r.{quote(field.column)}" for field in given]
     params = []
-    for field in defaults:
-        value = now if field.name in ("created_at", "updated_at") else field.get_default()
+    for field in unset:
+        if field.name in defaults:
+            value = defaults[field.name]
+        else:
+            value = now if field.name in ("created_at", "updated_at") else field.get_default()
         select.append(f"%s::{field.db_type(connection)}")
         params.append(_db_value(field, value))
     history_sql, history_params = _history_sql(now=now, actor=actor)
     table = quote(Company._meta.db_table)
-    target = ", ".join(quote(field.column) for field in (*given, *defaults))
+    target = ", ".join(quote(field.column) for field in (*given, *unset))
     sql = (
         f"WITH inserted AS (INSERT INTO {table} ({target}) SELECT {', '.join(select)} "  # noqa: S608 (module doc)
         # In CNPJ order: consecutive insertions into the CNPJ indexes land on neighbouring pages.

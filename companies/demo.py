@@ -8,6 +8,7 @@ from decimal import Decimal
 from companies import cnpj as cnpj_value
 from companies.models import Company
 from companies.services import company_apply_registry_record, company_create
+from integrations.cnpj.types import Activity, Address, RegistrationStatus, RegistryRecord
 
 
 def _cnpj(base: str) -> str:
@@ -69,6 +70,24 @@ ENRICHED = {
 }
 
 
+def _as_registry_record(company: Company) -> RegistryRecord:
+    """The demo company as a provider would describe it (the same values)."""
+    return RegistryRecord(
+        cnpj=company.cnpj,
+        legal_name=company.legal_name,
+        trade_name=company.trade_name,
+        registration_status=RegistrationStatus(company.registration_status),
+        status_date=company.status_date,
+        opened_on=company.opened_on,
+        size=company.size,
+        share_capital=company.share_capital,
+        main_activity=Activity(company.main_activity_code, company.main_activity_description),
+        address=Address(city=company.city, state=company.state),
+        phone=company.phone,
+        **ENRICHED[company.cnpj],
+    )
+
+
 def load_demo_data() -> int:
     """Create the demo companies that are not stored yet; returns how many were created."""
     numbers = [row["cnpj"] for row in DEMO_COMPANIES]
@@ -79,6 +98,6 @@ def load_demo_data() -> int:
             continue
         company = company_create(enrich=False, **row)
         if company.cnpj in ENRICHED:
-            company_apply_registry_record(company=company, record=ENRICHED[company.cnpj])
+            company_apply_registry_record(company=company, record=_as_registry_record(company))
         created += 1
     return created

@@ -9,18 +9,10 @@ from simple_history.models import HistoricalRecords
 from access.history import ActorHistoryFields, get_history_user
 from companies import cnpj as cnpj_value
 from companies.values import UFS
+from integrations.cnpj.types import RegistrationStatus
 
 _seven_digits = RegexValidator(r"^[0-9]{7}$", "Enter 7 digits.", code="invalid")
 _eight_digits = RegexValidator(r"^[0-9]{8}$", "Enter the 8 digits of the CEP.", code="invalid")
-
-
-class RegistrationStatus(models.TextChoices):
-    ATIVA = "ATIVA", "Ativa"
-    SUSPENSA = "SUSPENSA", "Suspensa"
-    INAPTA = "INAPTA", "Inapta"
-    BAIXADA = "BAIXADA", "Baixada"
-    NULA = "NULA", "Nula"
-    UNKNOWN = "UNKNOWN", "Unknown"
 
 
 class EnrichmentStatus(models.TextChoices):
@@ -40,6 +32,18 @@ BOOKKEEPING_FIELDS = (
     "enrichment_error",
     "registry_payload",
     "pipefy_card_id",
+    "pipefy_error",
+)
+# The two work queues (registry enrichment, Pipefy push) kept on the row itself: a company whose
+# `*_due_at` is set has work due then; a worker claims it for a while (`*_claimed_until`) with
+# FOR UPDATE SKIP LOCKED (companies.backlog). Plumbing only: not in the API, not in the history.
+QUEUE_FIELDS = (
+    "enrichment_due_at",
+    "enrichment_claimed_until",
+    "enrichment_attempts",
+    "pipefy_due_at",
+    "pipefy_claimed_until",
+    "pipefy_attempts",
 )
 
 
@@ -93,12 +97,25 @@ class Company(models.Model):
         null=True, blank=True, help_text="The raw upstream registry answer, kept for audit."
     )
     pipefy_card_id = models.CharField(max_length=64, blank=True)
+    pipefy_error = models.TextField(blank=True, help_text="Why the last Pipefy push failed for good.")
+
+    enrichment_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    enrichment_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    enrichment_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    pipefy_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pipefy_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    pipefy_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # History is read by company id only; an index on its cnpj copy would only slow every insert.
-    history = HistoricalRecords(bases=[ActorHistoryFields], get_user=get_history_user, no_db_index=["cnpj"])
+    history = HistoricalRecords(
+        bases=[ActorHistoryFields],
+        get_user=get_history_user,
+        no_db_index=["cnpj"],
+        excluded_fields=list(QUEUE_FIELDS),
+    )
 
     class Meta:
         verbose_name_plural = "companies"
@@ -113,13 +130,22 @@ class Company(models.Model):
             models.Index(fields=["updated_at", "id"], name="company_updated_idx"),
             models.Index(fields=["legal_name", "id"], name="company_legal_name_idx"),
             # `search` on names has a trigram index, PostgreSQL only: see migration 0003.
+            # The queues: only companies with work due are indexed, in the order they are claimed.
+            models.Index(
+                fields=["enrichment_due_at"],
+                name="company_enrichment_due_idx",
+                condition=models.Q(enrichment_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["pipefy_due_at"], name="company_pipefy_due_idx", condition=models.Q(pipefy_due_at__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(cnpj__regex=cnpj_value.COMPACT_PATTERN), name="company_cnpj_compact"
             ),
             models.CheckConstraint(
-                condition=models.Q(registration_status__in=RegistrationStatus.values),
+                condition=models.Q(registration_status__in=[status.value for status in RegistrationStatus]),
                 name="company_registration_status_valid",
             ),
             models.CheckConstraint(

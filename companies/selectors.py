@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 from companies.filters import CompanyFilter
-from companies.models import Company
+from companies.models import QUEUE_FIELDS, Company
 from config.db import prepared_cursor
 
 # Timestamps: the version itself says when; they are not a change anyone made.
@@ -94,7 +94,7 @@ def _plain(value: Any) -> Any:
 _TRACKED = [
     field.attname
     for field in Company._meta.concrete_fields
-    if field.attname not in ("id", *HISTORY_IGNORED_FIELDS)
+    if field.attname not in ("id", *HISTORY_IGNORED_FIELDS, *QUEUE_FIELDS)
 ]
 
 

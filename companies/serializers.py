@@ -12,6 +12,7 @@ from companies import cnpj as cnpj_value
 from companies.models import BOOKKEEPING_FIELDS, UF_CHOICES, Company
 from companies.services import EDITABLE_FIELDS
 from companies.values import NORMALIZERS
+from integrations.cnpj.types import RegistrationStatus
 
 DERIVED_FIELDS = ("url", "cnpj_formatted", "root", "is_head_office")
 OUTPUT_FIELDS = (
@@ -197,3 +198,82 @@ class CompanyHistoryPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = CompanyVersionSerializer(many=True)
+
+
+# --- the registry lookup and the enrichment figures ------------------------------------------
+class RegistryActivitySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="CNAE, 7 digits")
+    description = serializers.CharField()
+
+
+class RegistryPartnerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    role = serializers.CharField()
+    since = serializers.DateField(allow_null=True)
+
+
+class RegistryAddressSerializer(serializers.Serializer):
+    street = serializers.CharField()
+    number = serializers.CharField()
+    complement = serializers.CharField()
+    district = serializers.CharField()
+    city = serializers.CharField()
+    state = serializers.CharField(help_text="UF")
+    zip_code = serializers.CharField(help_text="CEP, 8 digits")
+    ibge_code = serializers.CharField()
+
+
+class RegistryRecordSerializer(serializers.Serializer):
+    cnpj = serializers.CharField()
+    legal_name = serializers.CharField()
+    trade_name = serializers.CharField()
+    registration_status = serializers.ChoiceField(choices=RegistrationStatus.values)
+    status_date = serializers.DateField(allow_null=True)
+    opened_on = serializers.DateField(allow_null=True)
+    legal_nature = serializers.CharField()
+    size = serializers.CharField()
+    share_capital = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True, coerce_to_string=True)
+    main_activity = RegistryActivitySerializer(allow_null=True)
+    secondary_activities = RegistryActivitySerializer(many=True)
+    partners = RegistryPartnerSerializer(many=True)
+    address = RegistryAddressSerializer()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    source = serializers.CharField(help_text="The provider that answered: brasilapi, receitaws or cnpja.")
+    fetched_at = serializers.DateTimeField(help_text="When the provider was asked (answers are cached).")
+
+
+class ProviderStateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["ok", "cooling_down", "open"], help_text="cooling_down: after a 429; open: after repeated failures"
+    )
+    until = serializers.DateTimeField(allow_null=True, help_text="When a cooling_down or open state ends.")
+    used = serializers.IntegerField(allow_null=True, help_text="Calls in the current rate window (all workers).")
+    limit = serializers.IntegerField(allow_null=True, help_text="Calls allowed per window; null: no limit.")
+    window_seconds = serializers.IntegerField(allow_null=True)
+
+
+class PipefyBacklogSerializer(ProviderStateSerializer):
+    queued = serializers.IntegerField(help_text="Pushes waiting (due now or later).")
+    in_progress = serializers.IntegerField(help_text="Pushes claimed by a worker right now.")
+    with_card = serializers.IntegerField(help_text="Companies that have their Pipefy card.")
+    failed = serializers.IntegerField(help_text="Companies whose push failed for good (see pipefy_error).")
+    rate_per_minute = serializers.FloatField()
+    eta_seconds = serializers.IntegerField(allow_null=True)
+
+
+class EnrichmentStatusSerializer(serializers.Serializer):
+    """The enrichment backlog: companies by outcome, the queue, its pace and the providers' state."""
+
+    pending = serializers.IntegerField(help_text="Companies never found yet: waiting for a lookup.")
+    in_progress = serializers.IntegerField(help_text="Lookups claimed by a worker right now.")
+    ok = serializers.IntegerField()
+    not_found = serializers.IntegerField(help_text="Every provider was asked and none knows the CNPJ.")
+    failed = serializers.IntegerField(help_text="Permanent errors, or given up after TASK_MAX_RETRIES failures.")
+    queued = serializers.IntegerField(help_text="Lookups waiting, due now or later (new companies and refreshes).")
+    rate_per_minute = serializers.FloatField(help_text="Lookups a minute the providers allow now (those not paused).")
+    eta_seconds = serializers.IntegerField(
+        allow_null=True, help_text="queued + in_progress at that rate; null: no provider available."
+    )
+    providers = serializers.DictField(child=ProviderStateSerializer(), help_text="By provider name.")
+    pipefy = PipefyBacklogSerializer()

@@ -20,23 +20,16 @@ from access.actor import current_actor
 from companies import bulk
 from companies import cache as company_cache
 from companies import cnpj as cnpj_value
-from companies.models import BOOKKEEPING_FIELDS, Company, EnrichmentStatus, RegistrationStatus
-from companies.values import NORMALIZERS, normalize_fields, normalize_text
+from companies.models import BOOKKEEPING_FIELDS, QUEUE_FIELDS, Company, EnrichmentStatus
+from companies.values import NORMALIZERS, normalize_text
+from integrations.cnpj.types import RegistryRecord
 
 logger = logging.getLogger(__name__)
 NUL_MESSAGE = "Null characters are not allowed."
 
-_NOT_EDITABLE = {"id", "cnpj", "created_at", "updated_at", *BOOKKEEPING_FIELDS}
+_NOT_EDITABLE = {"id", "cnpj", "created_at", "updated_at", *BOOKKEEPING_FIELDS, *QUEUE_FIELDS}
 # What clients (API, admin, CSV) may set; the bookkeeping fields belong to the integrations.
 EDITABLE_FIELDS = tuple(f.name for f in Company._meta.concrete_fields if f.name not in _NOT_EDITABLE)
-# What a registry record may set: the description of the company plus where it came from.
-REGISTRY_FIELDS = (*EDITABLE_FIELDS, "registry_source", "registry_synced_at", "registry_payload")
-# Other names a registry record may use for the bookkeeping fields.
-_REGISTRY_ALIASES = {
-    "registry_source": ("source", "provider"),
-    "registry_synced_at": ("synced_at", "fetched_at"),
-    "registry_payload": ("raw_payload", "payload", "raw"),
-}
 
 
 class CompanyAlreadyExists(Exception):
@@ -121,9 +114,12 @@ def _field_cleaner(name: str) -> Callable[[Any], Any]:
 
 
 def company_create(*, cnpj: str, enrich: bool = True, **fields) -> Company:
-    """Store a new company; raises CompanyAlreadyExists if the CNPJ is already stored."""
+    """Store a new company; raises CompanyAlreadyExists if the CNPJ is already stored. With
+    `enrich`, its registry lookup is due at once (companies.enrichment)."""
     number = cnpj_clean(cnpj)
     company = Company(cnpj=number, **company_fields_clean(fields))
+    if enrich:
+        company.enrichment_due_at = timezone.now()
     existing = Company.objects.filter(cnpj=number).first()
     if existing is not None:
         raise CompanyAlreadyExists(existing)
@@ -131,7 +127,7 @@ def company_create(*, cnpj: str, enrich: bool = True, **fields) -> Company:
         with transaction.atomic():
             company.save(force_insert=True)
             company_cache.invalidate(cnpjs=[number], lists=True)
-            # {task_id, status} of the queued enrichment (published once this commits), or None.
+            # {task_id, status} of the first lookup (published once this commits), or None.
             company.enrichment = _schedule_enrichment(company) if enrich else None
     except IntegrityError:
         existing = Company.objects.filter(cnpj=number).first()
@@ -142,7 +138,7 @@ def company_create(*, cnpj: str, enrich: bool = True, **fields) -> Company:
 
 
 def _schedule_enrichment(company: Company) -> dict[str, str]:
-    """Queue the registry enrichment, published when the creation commits: {task_id, status}.
+    """Queue the first registry lookup, published when the creation commits: {task_id, status}.
 
     Raises ServiceUnavailable (503) when the task queue is down, which rolls the creation back.
     """
@@ -159,45 +155,23 @@ def company_update(*, company: Company, **fields) -> Company:
     return _company_write(company=company, fields=company_fields_clean(fields))
 
 
-def company_apply_registry_record(*, company: Company, record: Any) -> Company:
+def company_apply_registry_record(*, company: Company, record: RegistryRecord) -> Company:
     """Write what the registry says about a company and mark its enrichment `ok`.
 
-    `record` is a RegistryRecord (its `company_fields()` is used), or any object or mapping whose
-    attribute names match Company fields: legal_name, trade_name,
-    registration_status, status_date, opened_on, legal_nature, size, share_capital,
-    main_activity_code, main_activity_description, secondary_activities [{code, description}],
-    partners [{name, role, since}], street, street_number, complement, district, city, state,
-    zip_code, city_ibge_code, email, phone, registry_source (or `source`), registry_synced_at
-    (or `fetched_at`), registry_payload (or `raw_payload`/`raw`). Missing or None values leave the
-    stored value alone; a value that fails validation is skipped and logged, not fatal.
+    Every field of `record.company_fields()` is a company field; a value that fails the
+    company's validation is skipped and logged, not fatal (the registry's data is not ours to
+    correct, and the rest of the record is still worth having).
     """
-    if callable(getattr(record, "company_fields", None)):
-        record = record.company_fields()  # integrations.cnpj.types.RegistryRecord flattens itself
-    values = {}
-    for name in REGISTRY_FIELDS:
-        value = _record_value(record, name)
-        if value is not None:
-            values[name] = value
-    status = normalize_fields({"registration_status": values.get("registration_status")})["registration_status"]
-    if status is not None and status not in RegistrationStatus.values:
-        values["registration_status"] = RegistrationStatus.UNKNOWN
     fields = {}
-    for name, value in values.items():
+    for name, value in record.company_fields().items():
+        if value is None:
+            continue
         try:
             fields[name] = _field_cleaner(name)(value)
         except ValidationError as exc:
             logger.warning("registry value for %s of %s skipped: %s", name, company.cnpj, exc.messages)
-    fields.setdefault("registry_synced_at", timezone.now())
-    fields.update(enrichment_status=EnrichmentStatus.OK, enrichment_error="")
+    fields.update(registry_synced_at=timezone.now(), enrichment_status=EnrichmentStatus.OK, enrichment_error="")
     return _company_write(company=company, fields=fields)
-
-
-def _record_value(record: Any, name: str) -> Any:
-    for candidate in (name, *_REGISTRY_ALIASES.get(name, ())):
-        value = record.get(candidate) if isinstance(record, Mapping) else getattr(record, candidate, None)
-        if value is not None:
-            return value
-    return None
 
 
 def company_set_enrichment_status(*, company: Company, status: str, error: str = "") -> Company:
@@ -209,7 +183,12 @@ def company_set_enrichment_status(*, company: Company, status: str, error: str =
 
 
 def company_set_pipefy_card(*, company: Company, card_id: str) -> Company:
-    return _company_write(company=company, fields={"pipefy_card_id": str(card_id)})
+    return _company_write(company=company, fields={"pipefy_card_id": str(card_id), "pipefy_error": ""})
+
+
+def company_set_pipefy_error(*, company: Company, error: str) -> Company:
+    """Record why the Pipefy push failed for good (empty: no failure)."""
+    return _company_write(company=company, fields={"pipefy_error": error})
 
 
 def _company_write(*, company: Company, fields: Mapping[str, Any]) -> Company:
@@ -226,23 +205,24 @@ def _company_write(*, company: Company, fields: Mapping[str, Any]) -> Company:
     return locked
 
 
-def company_bulk_create(*, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def company_bulk_create(*, rows: Sequence[Mapping[str, Any]], enrich: bool = True) -> list[str]:
     """Insert many clean rows ({"cnpj": compact, field: clean value}) in one transaction.
 
     CNPJs already stored are skipped (also when another process inserts them concurrently).
-    Every inserted company gets its creation history row, attributed to the current actor.
+    Every inserted company gets its creation history row, attributed to the current actor, and
+    with `enrich` its registry lookup is due at once (the backlog: companies.enrichment).
     Returns the CNPJs inserted.
     """
     if not rows:
         return []
     actor = current_actor() or "system"
     now = timezone.now()
+    defaults = {"enrichment_due_at": now} if enrich else {}
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            inserted = bulk.insert_postgresql(rows, now=now, actor=actor)
+            inserted = bulk.insert_postgresql(rows, now=now, actor=actor, defaults=defaults)
         else:
-            inserted = bulk.insert_generic(rows, actor=actor)
+            inserted = bulk.insert_generic(rows, actor=actor, defaults=defaults)
         if inserted:
             company_cache.invalidate(lists=True)
     return inserted
-

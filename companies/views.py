@@ -1,8 +1,10 @@
-"""The companies API: list, create, retrieve, update, history. Never delete."""
+"""The companies API: list, create, retrieve, update, history (never delete); the registry
+lookup; the enrichment backlog's figures."""
 
 from __future__ import annotations
 
 import functools
+import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
@@ -10,6 +12,7 @@ from django.urls import get_script_prefix, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -20,10 +23,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from access.authentication import prefetch_cache_keys
 from companies import cache as company_cache
-from companies import representation, selectors, services
+from companies import cnpj as cnpj_value
+from companies import enrichment, representation, selectors, services
 from companies import tasks as company_tasks
 from companies.filters import CompanyFilter
 from companies.models import Company, EnrichmentStatus, RegistrationStatus
@@ -37,9 +42,13 @@ from companies.serializers import (
     CompanySerializer,
     CompanyUpdateSerializer,
     CompanyVersionSerializer,
+    EnrichmentStatusSerializer,
+    RegistryRecordSerializer,
 )
-from config.exceptions import Conflict
+from config.exceptions import Conflict, ServiceUnavailable
 from config.views import ContentNegotiation, SharedComponentsMixin
+from integrations.errors import IntegrationError, NotFound
+from integrations.selectors import registry_record_get
 from tasks.serializers import TaskQueuedSerializer
 
 NEVER_DELETED = (
@@ -273,3 +282,49 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         if company.pipefy_card_id:
             return Response({"pipefy_card_id": company.pipefy_card_id, "status": "exists"})
         return self._queued(company_tasks.company_pipefy_enqueue(cnpj=company.cnpj))
+
+
+class RegistryLookupView(APIView):
+    """`GET /api/registry/{cnpj}/`: what the Receita Federal registry says about a CNPJ (stores nothing)."""
+
+    @extend_schema(
+        summary="Look a CNPJ up in the Receita Federal registry",
+        description="Asks the configured providers in order (cached). Nothing is stored.",
+        responses={
+            200: RegistryRecordSerializer,
+            400: OpenApiResponse(description="Not a valid CNPJ."),
+            404: OpenApiResponse(description="Every provider was asked and none knows this CNPJ."),
+            503: OpenApiResponse(
+                description="Some provider could not be asked (down or rate limited); see Retry-After."
+            ),
+        },
+        tags=["registry"],
+    )
+    def get(self, request, cnpj: str):
+        try:
+            number = cnpj_value.normalize(cnpj)
+        except cnpj_value.InvalidCNPJ as exc:
+            raise exceptions.ValidationError({"cnpj": [exc.message]}, code=exc.code) from exc
+        try:
+            record, fetched_at = registry_record_get(cnpj=number)
+        except NotFound as exc:
+            raise exceptions.NotFound(f"No registry provider knows CNPJ {cnpj_value.format_cnpj(number)}.") from exc
+        except IntegrationError as exc:
+            raise ServiceUnavailable(
+                "The registry providers are unavailable or rate limited; try again later.",
+                retry_after=math.ceil(exc.retry_after or 30),
+                service="registry",
+            ) from exc
+        return Response({**record.as_dict(include_raw=False), "fetched_at": fetched_at})
+
+
+class EnrichmentStatusView(APIView):
+    """`GET /api/enrichment/`: the enrichment and Pipefy backlogs, their pace and the providers."""
+
+    @extend_schema(
+        summary="The enrichment backlog: counts, pace, ETA and each provider's state",
+        responses={200: EnrichmentStatusSerializer},
+        tags=["registry"],
+    )
+    def get(self, request):
+        return Response(EnrichmentStatusSerializer(enrichment.backlog_status()).data)

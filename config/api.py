@@ -15,6 +15,5 @@ urlpatterns = [
     path("", include("companies.urls")),  # first: the busiest routes are resolved soonest
     path("auth/", include("access.urls")),
     path("", include("tasks.urls")),
-    path("", include("integrations.urls")),
     *router.urls,
 ]

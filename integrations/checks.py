@@ -19,36 +19,19 @@ def integration_settings_check(app_configs=None, **kwargs):
                 id="integrations.E001",
             )
         )
-    for provider, rate in settings.CNPJ_RATE_LIMITS.items():
+    for provider, rate in settings.PROVIDER_RATES.items():
+        if not rate:
+            continue
         try:
             parse(rate)
         except ValueError:
             problems.append(
                 Error(
-                    f"CNPJ_RATE_LIMITS[{provider!r}] = {rate!r} is not a rate.",
-                    hint='Write it like "3/minute".',
+                    f"{provider.upper()}_RATE = {rate!r} is not a rate.",
+                    hint='Write it like "3/minute" or "500 per 30 seconds" (empty: no limit).',
                     id="integrations.E002",
                 )
             )
-    problems += _pipefy_problems()
-    return problems
-
-
-def _pipefy_problems():
-    from companies.models import Company
-
-    field_map = settings.PIPEFY_FIELD_MAP
-    if not isinstance(field_map, dict):
-        return [
-            Error(
-                "PIPEFY_FIELD_MAP must be a JSON object: company attribute -> Pipefy field id.", id="integrations.E003"
-            )
-        ]
-    problems = [
-        Error(f"PIPEFY_FIELD_MAP names {attribute!r}, which a company does not have.", id="integrations.E004")
-        for attribute in field_map
-        if not hasattr(Company, attribute)
-    ]
     if settings.PIPEFY_AUTO_PUSH and not (settings.PIPEFY_TOKEN and settings.PIPEFY_PIPE_ID):
         problems.append(
             Warning(

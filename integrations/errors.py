@@ -1,8 +1,8 @@
 """The few named errors every outside service maps its failures to.
 
-Callers decide what to do from the class alone: `NotFound` is an answer, `RateLimited` and
-`Unavailable` are worth retrying (after `retry_after` seconds when known), `BadResponse` and
-`Rejected` are not.
+Callers decide what to do from the class alone: `NotFound` is an answer; `Skipped` means the
+service was not asked at all; `RateLimited` and `Unavailable` are worth retrying (after
+`retry_after` seconds when known); `BadResponse` and `Rejected` are not.
 """
 
 from __future__ import annotations
@@ -38,6 +38,13 @@ class RateLimited(IntegrationError):
 
 class Unavailable(IntegrationError):
     """The service could not be reached, timed out, failed (5xx) or sent an unreadable body."""
+
+    transient = True
+
+
+class Skipped(IntegrationError):
+    """The service was not asked: our shared limit for it is used up, it is cooling down after a
+    429, or its circuit is open. `retry_after` is when it can be asked again."""
 
     transient = True
 

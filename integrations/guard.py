@@ -2,9 +2,12 @@
 circuit breaker.
 
 State lives in Redis in Redis deployments (the rate limit through `limits`' moving window, the
-rest through Django's cache), so all web and worker processes see the same counters; with the
-local-memory cache of `make run` it is per process. A Redis outage never blocks a call: the
-guard then lets calls through.
+rest through Django's cache), so all web and worker processes share each provider's capacity;
+with the local-memory cache of `make run` it is per process. A Redis outage never blocks a call:
+the guard then lets calls through.
+
+A call the guard refuses raises `Skipped` (the provider was not asked) with the seconds until it
+can be asked again; `capacity_wait()` tells the same without taking anything.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache as memoize
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from limits import parse, storage, strategies
 from redis.exceptions import RedisError
 
-from integrations.errors import IntegrationError, RateLimited, Unavailable
+from integrations.errors import IntegrationError, RateLimited, Skipped, Unavailable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -29,6 +33,7 @@ T = TypeVar("T")
 # Consecutive failures are forgotten after this long without a new one.
 FAILURE_MEMORY_SECONDS = 600
 LIMITS_KEY_PREFIX = "integrations-limits"
+COOLING_DOWN, OPEN, OK = "cooling_down", "open", "ok"
 
 
 def _uses_redis() -> bool:
@@ -77,23 +82,21 @@ class ProviderGuard:
     def _key(self, suffix: str) -> str:
         return f"integrations:guard:{self.name}:{suffix}"
 
-    def _seconds_until(self, suffix: str) -> float:
-        until = cache.get(self._key(suffix))
-        return max(0.0, until - time.time()) if until else 0.0
+    def _until(self, suffix: str) -> float:
+        return cache.get(self._key(suffix)) or 0.0
 
     def check(self) -> None:
-        """Raise without calling when the provider is cooling down or its circuit is open."""
-        if wait := self._seconds_until("cooldown_until"):
-            raise RateLimited(
-                f"{self.name}: cooling down after a rate limit",
-                provider=self.name,
-                retry_after=math.ceil(wait),
+        """Raise Skipped without calling when the provider is cooling down or its circuit is open."""
+        now = time.time()
+        if (until := self._until("cooldown_until")) > now:
+            raise Skipped(
+                f"{self.name}: cooling down after a rate limit", provider=self.name, retry_after=math.ceil(until - now)
             )
-        if wait := self._seconds_until("open_until"):
-            raise Unavailable(
+        if (until := self._until("open_until")) > now:
+            raise Skipped(
                 f"{self.name}: circuit open after repeated failures",
                 provider=self.name,
-                retry_after=math.ceil(wait),
+                retry_after=math.ceil(until - now),
             )
 
     def _take_token(self) -> None:
@@ -103,17 +106,33 @@ class ProviderGuard:
         try:
             if limiter.hit(self.rate, "provider", self.name):
                 return
-            reset_at = limiter.get_window_stats(self.rate, "provider", self.name).reset_time
+            wait = self._token_wait()
         except RedisError:
             logger.warning("rate limit store unavailable; calling %s without a limit", self.name)
             return
-        raise RateLimited(
-            f"{self.name}: local rate limit {self.rate} reached",
-            provider=self.name,
-            retry_after=max(1, math.ceil(reset_at - time.time())),
-        )
+        raise Skipped(f"{self.name}: shared rate limit {self.rate} reached", provider=self.name, retry_after=wait)
+
+    def _token_wait(self) -> float:
+        reset_at = _rate_limiter().get_window_stats(self.rate, "provider", self.name).reset_time
+        return max(0.05, reset_at - time.time())
+
+    def capacity_wait(self) -> float:
+        """Seconds until a call would be let through (0: now), without taking anything."""
+        now = time.time()
+        blocked_until = max(self._until("cooldown_until"), self._until("open_until"))
+        if blocked_until > now:
+            return blocked_until - now
+        if self.rate is None:
+            return 0.0
+        try:
+            if _rate_limiter().test(self.rate, "provider", self.name):
+                return 0.0
+            return self._token_wait()
+        except RedisError:
+            return 0.0
 
     def cool_down(self, seconds: float) -> None:
+        logger.warning("%s answered 429: not asked for %.0fs", self.name, seconds)
         cache.set(self._key("cooldown_until"), time.time() + seconds, timeout=math.ceil(seconds) + 1)
 
     def record_failure(self) -> None:
@@ -138,18 +157,39 @@ class ProviderGuard:
         if cache.get(self._key("failures")):
             cache.delete(self._key("failures"))
 
-    def status(self) -> dict[str, float | int]:
+    def status(self) -> dict[str, Any]:
+        """What an operator sees: {state: ok|cooling_down|open, until, used, limit, window_seconds}."""
+        now = time.time()
+        state, until = OK, None
+        if (cooldown := self._until("cooldown_until")) > now:
+            state, until = COOLING_DOWN, cooldown
+        elif (opened := self._until("open_until")) > now:
+            state, until = OPEN, opened
+        used = None
+        if self.rate is not None:
+            try:
+                stats = _rate_limiter().get_window_stats(self.rate, "provider", self.name)
+                used = self.rate.amount - stats.remaining
+            except RedisError:
+                used = None
         return {
-            "failures": cache.get(self._key("failures")) or 0,
-            "open_for": self._seconds_until("open_until"),
-            "cooling_down_for": self._seconds_until("cooldown_until"),
+            "state": state,
+            "until": datetime.fromtimestamp(until, tz=UTC).isoformat() if until else None,
+            "used": used,
+            "limit": self.rate.amount if self.rate else None,
+            "window_seconds": self.rate.get_expiry() if self.rate else None,
         }
+
+    @property
+    def per_minute(self) -> float | None:
+        """The allowed rate in calls per minute (None: unlimited)."""
+        return self.rate.amount * 60 / self.rate.get_expiry() if self.rate else None
 
 
 def provider_guard(name: str) -> ProviderGuard:
     return ProviderGuard(
         name,
-        rate=settings.CNPJ_RATE_LIMITS.get(name),
+        rate=settings.PROVIDER_RATES.get(name) or None,
         fail_max=settings.CNPJ_BREAKER_FAIL_MAX,
         reset_seconds=settings.CNPJ_BREAKER_RESET_SECONDS,
     )

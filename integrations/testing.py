@@ -40,7 +40,7 @@ def fake_settings(fake, settings, clean_integrations):
     """Point every provider and Pipefy at the fake, without rate limits."""
     for name, value in fake.settings().items():
         setattr(settings, name, value)
-    settings.CNPJ_RATE_LIMITS = {}
+    settings.PROVIDER_RATES = {}
     settings.PIPEFY_TOKEN = "fake-token"
     settings.PIPEFY_PIPE_ID = "1"
     settings.PIPEFY_PHASE_ID = ""

@@ -2,9 +2,11 @@
 
 Every task body runs as `task:<name>` (history rows and logs name it). Transient errors (an
 outside service unavailable, a backing service down, a soft time limit) retry with exponential
-backoff and jitter; a rate limit retries after its retry-after; anything else is permanent and
-fails at once. Tasks run eagerly (`make run`) do not retry: they fail and are picked up again
-by the periodic refresh.
+backoff and jitter, at most TASK_MAX_RETRIES times; a rate limit retries after its retry-after;
+anything else is permanent and fails at once. No countdown is longer than
+TASK_MAX_COUNTDOWN_SECONDS (half the broker's visibility timeout), so a message waiting in a
+worker's hands is never handed to a second worker. A task given up is logged by name and id.
+Tasks run eagerly (`make run`) do not retry.
 """
 
 from __future__ import annotations
@@ -33,14 +35,19 @@ def retry_countdown(exc: BaseException, retries: int) -> float | None:
     """Seconds to wait before the next try, or None when `exc` is permanent."""
     if isinstance(exc, RateLimited):
         wait = exc.retry_after or 60
-        return wait + random.uniform(0, min(5.0, 1 + wait * 0.1))
-    if is_transient(exc) or isinstance(exc, (*OUTAGE_EXCEPTIONS, SoftTimeLimitExceeded)):
-        return backoff_seconds(retries)
-    return None
+        countdown = wait + random.uniform(0, min(5.0, 1 + wait * 0.1))
+    elif is_transient(exc) or isinstance(exc, (*OUTAGE_EXCEPTIONS, SoftTimeLimitExceeded)):
+        countdown = backoff_seconds(retries)
+    else:
+        return None
+    return min(countdown, settings.TASK_MAX_COUNTDOWN_SECONDS)
 
 
 class BaseTask(Task):
     """Use with `@shared_task(base=BaseTask, bind=True, name="app.verb")`."""
+
+    # Celery's own default (3) would win over TASK_MAX_RETRIES: None defers to the setting.
+    max_retries = None
 
     @property
     def actor(self) -> str:
@@ -61,11 +68,20 @@ class BaseTask(Task):
             except Exception as exc:
                 countdown = self._countdown_if_retrying(exc)
                 if countdown is None:
+                    self._log_given_up(exc)
                     raise
                 logger.warning(
                     "%s[%s] retry %s in %.0fs: %s", self.name, self.request.id, self.request.retries + 1, countdown, exc
                 )
                 raise self.retry(exc=exc, countdown=countdown, max_retries=self.max_attempts_retries) from exc
+
+    def _log_given_up(self, exc: BaseException) -> None:
+        if self.request.called_directly:
+            return
+        tries = self.request.retries + 1
+        logger.warning(
+            "%s[%s] given up after %s tries: %s: %s", self.name, self.request.id, tries, type(exc).__name__, exc
+        )
 
     def will_retry(self, exc: BaseException) -> bool:
         """Whether a failure with `exc` now will be tried again (so it is not final yet)."""

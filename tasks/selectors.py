@@ -38,3 +38,12 @@ def task_error_message(task_result: TaskResult) -> str:
         message = " ".join(str(part) for part in message)
     kind = error.get("exc_type") or "Error"
     return f"{kind}: {message}" if message else kind
+
+
+def task_detail(task_result: TaskResult) -> str:
+    """What the reconciler said about the task (queued again, or given up, and why)."""
+    try:
+        meta = json.loads(task_result.meta or "{}")
+    except ValueError:
+        return ""
+    return str(meta.get("reason", "")) if isinstance(meta, dict) else ""

@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tasks.selectors import task_error_message, task_result_value
+from tasks.selectors import task_detail, task_error_message, task_result_value
 
 STATUSES = [states.PENDING, states.STARTED, states.RETRY, states.SUCCESS, states.FAILURE]
 
@@ -16,6 +16,9 @@ class TaskStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[*STATUSES, states.REVOKED])
     result = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
+    detail = serializers.SerializerMethodField(
+        help_text="Set when the task was found stranded (its message lost): queued again, or given up, and why."
+    )
     created_at = serializers.DateTimeField(source="date_created")
     started_at = serializers.DateTimeField(source="date_started", allow_null=True)
     finished_at = serializers.SerializerMethodField()
@@ -26,6 +29,9 @@ class TaskStatusSerializer(serializers.Serializer):
 
     def get_error(self, task_result) -> str:
         return task_error_message(task_result)
+
+    def get_detail(self, task_result) -> str:
+        return task_detail(task_result)
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_finished_at(self, task_result):

@@ -1,14 +1,19 @@
-"""Queue tasks so that their status is visible at once, and nothing is lost when the broker is down."""
+"""Queue tasks so that their status is visible at once, nothing is lost when the broker is down,
+and no task row is left unfinished for good (the reconciler)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from celery import Task, states
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from config.celery import app as celery_app
@@ -100,3 +105,89 @@ def _status(task_id: str) -> str:
     # Eager mode (`make run`) has already run the task by now.
     status = TaskResult.objects.filter(task_id=task_id).values_list("status", flat=True).first()
     return status or states.PENDING
+
+
+# --- the reconciler ----------------------------------------------------------------------------
+UNFINISHED = (states.PENDING, states.RECEIVED, states.STARTED, states.RETRY)
+
+
+def broker_task_ids() -> set[str]:
+    """The ids of every task message the broker holds: waiting in the default queue, or handed
+    to a worker and not yet acknowledged (running, or waiting for its countdown)."""
+    with celery_app.connection_for_read() as connection:
+        channel = connection.default_channel
+        client = channel.client
+        waiting = client.lrange(celery_app.conf.task_default_queue, 0, -1)
+        unacked = client.hvals(getattr(channel, "unacked_key", "unacked"))
+    ids = set()
+    for raw in waiting:
+        ids.add(json.loads(raw)["headers"]["id"])
+    for raw in unacked:
+        ids.add(json.loads(raw)[0]["headers"]["id"])
+    return ids
+
+
+def task_reconcile(*, limit: int = 500) -> dict[str, int]:
+    """Find task rows left unfinished for TASK_STRANDED_SECONDS whose message the broker no longer
+    holds (the broker lost it, a worker died, the outcome could not be written), and queue each
+    again under its own id, at most TASK_REQUEUE_MAX times; then mark it failed with the reason.
+    Tasks are idempotent, so running one again is safe. Returns {requeued, failed}."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TASK_STRANDED_SECONDS)
+    stranded = list(
+        TaskResult.objects.filter(status__in=UNFINISHED, date_done__lt=cutoff).order_by("date_done")[:limit]
+    )
+    counts = {"requeued": 0, "failed": 0}
+    if not stranded:
+        return counts
+    live = set() if celery_app.conf.task_always_eager else broker_task_ids()
+    for row in stranded:
+        if row.task_id not in live:
+            counts["requeued" if _requeue(row) else "failed"] += 1
+    return counts
+
+
+def _requeue(row: TaskResult) -> bool:
+    meta = _json_object(row.meta)
+    tries = int(meta.get("requeued", 0)) + 1
+    reason = f"stranded {row.status} since {row.date_done:%Y-%m-%d %H:%M:%S} UTC with no message left for it"
+    arguments = _arguments(row)
+    if row.task_name not in celery_app.tasks or arguments is None:
+        return _give_up(row, f"{reason}; it cannot be queued again (unknown task or arguments)")
+    if tries > settings.TASK_REQUEUE_MAX:
+        return _give_up(row, f"{reason}; queued again {tries - 1} times already")
+    meta.update(requeued=tries, reason=f"{reason}; queued again ({tries}/{settings.TASK_REQUEUE_MAX})")
+    TaskResult.objects.filter(pk=row.pk).update(status=states.PENDING, meta=json.dumps(meta), date_done=timezone.now())
+    args, kwargs = arguments
+    celery_app.tasks[row.task_name].apply_async(args=args, kwargs=kwargs, task_id=row.task_id)
+    logger.warning("task %s[%s] %s", row.task_name, row.task_id, meta["reason"])
+    return True
+
+
+def _give_up(row: TaskResult, reason: str) -> bool:
+    logger.warning("task %s[%s] given up: %s", row.task_name, row.task_id, reason)
+    failure = {"exc_type": "Stranded", "exc_message": [reason], "exc_module": "tasks.services"}
+    meta = {**_json_object(row.meta), "reason": reason}
+    TaskResult.objects.filter(pk=row.pk).update(
+        status=states.FAILURE, result=json.dumps(failure), meta=json.dumps(meta), date_done=timezone.now()
+    )
+    return False
+
+
+def _json_object(text: str | None) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _arguments(row: TaskResult) -> tuple[tuple, dict] | None:
+    """The task's (args, kwargs) from the row: JSON strings holding their Python repr."""
+    try:
+        args = ast.literal_eval(json.loads(row.task_args or '"()"'))
+        kwargs = ast.literal_eval(json.loads(row.task_kwargs or '"{}"'))
+    except (ValueError, SyntaxError, TypeError):
+        return None
+    if isinstance(args, list):
+        args = tuple(args)
+    return (args, kwargs) if isinstance(args, tuple) and isinstance(kwargs, dict) else None

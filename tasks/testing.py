@@ -30,14 +30,18 @@ def broker_unreachable() -> Iterator[None]:
         celery_app.conf.broker_url = previous
 
 
+def queued_messages() -> list[bytes]:
+    """The task messages waiting in the default queue of the real broker (raw JSON)."""
+    with celery_app.connection_for_read() as connection:
+        client = connection.default_channel.client
+        return client.lrange(celery_app.conf.task_default_queue, 0, -1)
+
+
 def queued_task_ids() -> list[str]:
     """The ids of the task messages waiting in the default queue of the real broker."""
     import json
 
-    with celery_app.connection_for_read() as connection:
-        client = connection.default_channel.client
-        messages = client.lrange(celery_app.conf.task_default_queue, 0, -1)
-    return [json.loads(message)["headers"]["id"] for message in messages]
+    return [json.loads(message)["headers"]["id"] for message in queued_messages()]
 
 
 def purge_queue() -> None:

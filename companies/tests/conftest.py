@@ -1,6 +1,7 @@
 import pytest
 
 from companies import cache as company_cache
+from integrations.testing import clean_integrations, fake, fake_settings  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

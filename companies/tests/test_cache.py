@@ -10,6 +10,7 @@ from companies import cache as company_cache
 from companies import services
 from companies.models import Company
 from companies.tests.factories import CompanyFactory, numeric_cnpj
+from integrations.cnpj.types import RegistryRecord
 
 pytestmark = pytest.mark.django_db
 SITE = "http://testserver"
@@ -72,7 +73,8 @@ def test_admin_write_invalidates(api, admin_client):
 def test_task_style_service_writes_invalidate(api):
     company = CompanyFactory()
     _warm(api, company)
-    services.company_apply_registry_record(company=company, record={"legal_name": "FROM REGISTRY", "source": "t"})
+    record = RegistryRecord(cnpj=company.cnpj, legal_name="FROM REGISTRY", source="t")
+    services.company_apply_registry_record(company=company, record=record)
     _fresh(api, company, "legal_name", "FROM REGISTRY")
     services.company_set_pipefy_card(company=company, card_id="777")
     _fresh(api, company, "pipefy_card_id", "777")

@@ -77,7 +77,7 @@ def test_running_twice_inserts_nothing_the_second_time(tmp_path):
 def test_parallel_workers_insert_every_row_once_with_history(tmp_path):
     from companies.management.commands.import_companies import BatchWriter
 
-    writer = BatchWriter(workers=3, on_done=print)
+    writer = BatchWriter(workers=3, on_done=print, enrich=True)
     writer.close()
     assert len(writer.threads) == 3  # outside a transaction: threads with their own connections
     backends = _backends()
@@ -176,7 +176,7 @@ def test_null_characters_are_an_invalid_row_not_a_failed_batch(tmp_path):
 
 
 class TestEnrichment:
-    """Imported companies get their registry enrichment queued: one fan-out task per batch."""
+    """Imported companies have their registry lookup due in the backlog; the drainers are told."""
 
     @pytest.fixture(autouse=True)
     def empty_queue(self):
@@ -186,33 +186,33 @@ class TestEnrichment:
         yield
         purge_queue()
 
-    def test_each_inserted_batch_queues_one_fan_out_task(self, tmp_path):
-        from django_celery_results.models import TaskResult
+    def test_inserted_companies_are_due_and_one_drainer_per_slot_is_sent(self, tmp_path, settings):
+        from tasks.testing import queued_messages
 
-        from tasks.testing import queued_task_ids
-
+        settings.BACKLOG_DRAINERS = 2
         first, second, third = numeric_cnpj(101), numeric_cnpj(102), alphanumeric_cnpj(103)
         path = write(tmp_path, f"cnpj\n{first}\n{second}\n{third}\n")
-        run(path, batch_size=2, workers=1)
-        fan_outs = TaskResult.objects.filter(task_name="companies.enrich_many")
-        assert fan_outs.count() == 2  # batches of 2 and 1
-        assert set(fan_outs.values_list("task_id", flat=True)) == set(queued_task_ids())
-        queued_for = " ".join(fan_outs.values_list("task_args", flat=True))
-        assert all(cnpj in queued_for for cnpj in (first, second, third))
+        out, _ = run(path, batch_size=2, workers=1)
+        due = Company.objects.filter(enrichment_due_at__isnull=False, enrichment_status="pending")
+        assert sorted(due.values_list("cnpj", flat=True)) == sorted([first, second, third])
+        names = [json.loads(message)["headers"]["task"] for message in queued_messages()]
+        assert names == ["companies.backlog_drain"] * 2  # two batches, still one message per slot
+        assert "Enrichment backlog: 3 lookups waiting" in out
 
-        run(path, batch_size=2, workers=1)  # nothing new inserted, nothing queued
-        assert TaskResult.objects.filter(task_name="companies.enrich_many").count() == 2
+        run(path, batch_size=2, workers=1)  # nothing new inserted, nothing more queued
+        assert len(queued_messages()) == 2
 
     def test_no_enrich_queues_nothing(self, tmp_path):
         from tasks.testing import queued_task_ids
 
         run(write(tmp_path, f"cnpj\n{numeric_cnpj(104)}\n"), no_enrich=True)
         assert queued_task_ids() == []
+        assert Company.objects.get().enrichment_due_at is None
 
     def test_queue_down_imports_anyway_and_says_so(self, tmp_path):
         from tasks.testing import broker_unreachable
 
         with broker_unreachable():
             _, errors = run(write(tmp_path, f"cnpj\n{numeric_cnpj(105)}\n{numeric_cnpj(106)}\n"), workers=1)
-        assert Company.objects.count() == 2
-        assert "enrichment not queued for 2 companies" in errors
+        assert Company.objects.filter(enrichment_due_at__isnull=False).count() == 2  # nothing lost
+        assert "no worker was told of the new lookups" in errors

@@ -8,6 +8,7 @@ from access.actor import acting_as
 from companies import services
 from companies.models import Company, EnrichmentStatus
 from companies.tests.factories import CompanyFactory, alphanumeric_cnpj, numeric_cnpj
+from integrations.cnpj.types import Address, RegistryRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -134,14 +135,12 @@ def test_apply_registry_record_from_the_integration_record_type():
     assert company.history.latest().history_actor == "task:enrich_company"
 
 
-def test_apply_registry_record_from_a_mapping_keeps_missing_values():
-    company = CompanyFactory(trade_name="Kept")
-    services.company_apply_registry_record(
-        company=company, record={"legal_name": "NEW NAME", "registration_status": "DESCONHECIDA", "source": "x"}
-    )
+def test_a_registry_value_that_fails_validation_is_skipped_and_the_rest_applied():
+    company = CompanyFactory(state="SP")
+    record = RegistryRecord(cnpj=company.cnpj, legal_name="NEW NAME", source="x", address=Address(state="ZZ"))
+    services.company_apply_registry_record(company=company, record=record)
     company.refresh_from_db()
-    assert (company.legal_name, company.trade_name) == ("NEW NAME", "Kept")
-    assert company.registration_status == "UNKNOWN"
+    assert (company.legal_name, company.state, company.registry_source) == ("NEW NAME", "SP", "x")
 
 
 def test_enrichment_status_and_pipefy_card():
@@ -179,15 +178,16 @@ def test_generic_bulk_path_also_skips_stored_and_records_history():
 
     stored = CompanyFactory()
     rows = [{"cnpj": stored.cnpj}, {"cnpj": alphanumeric_cnpj(9), "legal_name": "Generic"}]
-    assert bulk.insert_generic(rows, actor="command:import_companies") == [alphanumeric_cnpj(9)]
+    assert bulk.insert_generic(rows, actor="command:import_companies", defaults={}) == [alphanumeric_cnpj(9)]
     version = Company.objects.get(cnpj=alphanumeric_cnpj(9)).history.get()
     assert version.history_actor == "command:import_companies"
 
 
 def test_registry_values_with_null_characters_are_skipped():
     company = CompanyFactory(trade_name="Kept")
-    services.company_apply_registry_record(
-        company=company, record={"trade_name": "Bad\x00", "raw": {"nome": "x\x00"}, "legal_name": "OK"}
+    record = RegistryRecord(
+        cnpj=company.cnpj, source="x", trade_name="Bad\x00", raw={"nome": "x\x00"}, legal_name="OK"
     )
+    services.company_apply_registry_record(company=company, record=record)
     company.refresh_from_db()
     assert (company.trade_name, company.legal_name, company.registry_payload) == ("Kept", "OK", None)

@@ -4,26 +4,25 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from celery import states
-from celery.exceptions import Retry
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 from stdnum.br import cnpj as stdnum_cnpj
 
-from companies import services
+from companies import backlog, services
+from companies.backlog import ENRICHMENT
 from companies.models import Company, EnrichmentStatus
 from companies.tasks import (
-    companies_due_for_refresh,
     companies_enrich_many_task,
+    companies_refresh_queue,
     companies_refresh_stale_task,
     company_enrich_task,
     company_push_to_pipefy_task,
 )
 from integrations import testing as integration_fixtures
-from integrations.errors import Unavailable
 from integrations.fake.companies import trigger_cnpj
+from integrations.guard import provider_guard
 from tasks.testing import broker_unreachable, purge_queue, queued_task_ids
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +42,16 @@ def empty_queue(clean_integrations):
     purge_queue()
 
 
-def _company(cnpj=VALID, **fields):
-    return services.company_create(cnpj=cnpj, enrich=False, **fields)
+def _company(cnpj=VALID, *, due=True, **fields):
+    """A stored company; with `due`, its registry lookup is due (as after creation with enrich)."""
+    company = services.company_create(cnpj=cnpj, enrich=False, **fields)
+    if due:
+        backlog.queue_request(ENRICHMENT, Company.objects.filter(pk=company.pk))
+    return company
+
+
+def _enrich(cnpj=VALID) -> dict:
+    return company_enrich_task.apply(args=(cnpj,)).get()
 
 
 def _cards(fake):
@@ -81,33 +88,43 @@ def test_post_with_the_broker_down_is_503_and_stores_nothing(api):
     assert api.post("/api/companies/", {"cnpj": VALID}, format="json").status_code == 201  # retry works
 
 
-# --- enrichment -----------------------------------------------------------------------------------
+# --- enrichment ---------------------------------------------------------------------------------
 def test_enrichment_fills_the_company_with_the_provider_as_actor(fake_settings):
     company = _company()
-    result = company_enrich_task.apply(args=(VALID,)).get()
-    assert result == {"cnpj": VALID, "enrichment_status": "ok", "registry_source": "brasilapi"}
+    result = _enrich()
+    assert result == {"cnpj": VALID, "enrichment_status": "ok", "registry_source": "brasilapi", "next_attempt_at": None}
     company.refresh_from_db()
     assert company.legal_name and company.main_activity_code and company.state
     assert company.share_capital is not None and company.partners
     assert company.registry_source == "brasilapi"
     assert company.registry_synced_at is not None
     assert company.registry_payload["cnpj"] == VALID
+    assert company.enrichment_due_at is None and company.enrichment_claimed_until is None
     latest = company.history.order_by("-history_id").first()
     assert latest.history_actor == "provider:brasilapi"
 
 
-def test_enrichment_is_idempotent(fake_settings):
+def test_a_repeated_message_looks_nothing_up_twice(fake_settings, fake):
+    _company()
+    _enrich()
+    again = _enrich()  # the same message delivered again: the work is done
+    assert again["enrichment_status"] == "ok" and again["next_attempt_at"] is None
+    assert len([r for r in fake.state.requests if r["cnpj"] == VALID]) == 1
+
+
+def test_refreshing_twice_changes_only_the_sync_time(fake_settings):
     company = _company()
-    company_enrich_task.apply(args=(VALID,))
+    _enrich()
     versions = company.history.count()
-    company_enrich_task.apply(args=(VALID,))
-    # The same registry answer again: only the sync time moves.
+    backlog.queue_request(ENRICHMENT, Company.objects.filter(pk=company.pk))
+    _enrich()
     assert company.history.count() == versions + 1
     latest, previous = company.history.order_by("-history_id")[:2]
     changed = {
         field.attname
-        for field in Company._meta.concrete_fields
-        if getattr(latest, field.attname) != getattr(previous, field.attname)
+        for field in Company.history.model._meta.concrete_fields
+        if field.attname in {f.attname for f in Company._meta.concrete_fields}
+        and getattr(latest, field.attname) != getattr(previous, field.attname)
     }
     assert changed == {"registry_synced_at", "updated_at"}
 
@@ -115,55 +132,77 @@ def test_enrichment_is_idempotent(fake_settings):
 def test_first_provider_down_falls_through(fake_settings):
     number = trigger_cnpj("500", "1")
     _company(number)
-    assert company_enrich_task.apply(args=(number,)).get()["registry_source"] == "receitaws"
+    assert _enrich(number)["registry_source"] == "receitaws"
 
 
-def test_unknown_cnpj_is_marked_not_found(fake_settings):
+def test_unknown_cnpj_is_not_found_only_after_every_provider_answered(fake_settings, fake):
     number = trigger_cnpj("404")
     company = _company(number)
-    assert company_enrich_task.apply(args=(number,)).get()["enrichment_status"] == "not_found"
+    assert _enrich(number)["enrichment_status"] == "not_found"
+    asked = [r["provider"] for r in fake.state.requests if r["cnpj"] == number]
+    assert asked == ["brasilapi", "receitaws", "cnpja"]
     company.refresh_from_db()
     assert company.enrichment_status == EnrichmentStatus.NOT_FOUND
     assert company.history.order_by("-history_id").first().history_actor == "task:companies.enrich"
 
 
-def test_final_failure_marks_the_company_failed_with_the_reason(fake_settings):
-    number = trigger_cnpj("500")
+def test_unknown_to_one_provider_and_not_asked_by_the_others_stays_pending(fake_settings, fake):
+    number = trigger_cnpj("404", "1")  # BrasilAPI does not know it; the others were not asked
+    fake_settings.PROVIDER_RATES = {"receitaws": "1/minute", "cnpja": "1/minute"}
+    for name in ("receitaws", "cnpja"):  # some other lookup used up their capacity
+        provider_guard(name).call(lambda: None)
     company = _company(number)
-    result = company_enrich_task.apply(args=(number,))  # eager: no retries
-    assert result.status == states.FAILURE
-    company.refresh_from_db()
-    assert company.enrichment_status == EnrichmentStatus.FAILED
-    assert "HTTP 500" in company.enrichment_error
-
-
-def test_a_failure_that_will_be_retried_leaves_the_company_pending(fake_settings):
-    number = trigger_cnpj("500")
-    company = _company(number)
-    company_enrich_task.push_request(
-        id="retry-test", retries=0, is_eager=False, called_directly=False, args=(number,), kwargs={}
-    )
-    try:
-        with pytest.raises(Retry):
-            company_enrich_task(number)
-    finally:
-        company_enrich_task.pop_request()
+    result = _enrich(number)
+    assert result["enrichment_status"] == "pending" and result["next_attempt_at"]
     company.refresh_from_db()
     assert company.enrichment_status == EnrichmentStatus.PENDING
+    assert company.enrichment_attempts == 0  # waiting for capacity spends no retry
+    assert company.enrichment_due_at > timezone.now() + timedelta(seconds=30)
+
+
+def test_real_failures_back_off_then_fail_with_the_reason(fake_settings):
+    fake_settings.TASK_MAX_RETRIES = 1
+    number = trigger_cnpj("500")
+    company = _company(number)
+    first = _enrich(number)
+    company.refresh_from_db()
+    assert first["enrichment_status"] == "pending" and first["next_attempt_at"]
+    assert company.enrichment_attempts == 1 and company.enrichment_due_at > timezone.now()
+    Company.objects.filter(pk=company.pk).update(enrichment_due_at=timezone.now())  # the backoff has passed
+    assert _enrich(number)["enrichment_status"] == "failed"
+    company.refresh_from_db()
+    assert company.enrichment_status == EnrichmentStatus.FAILED
+    assert "Given up after 2 failed attempts" in company.enrichment_error and "HTTP 500" in company.enrichment_error
+    assert company.enrichment_due_at is None
+
+
+def test_unusable_answers_everywhere_fail_at_once(fake_settings):
+    fake_settings.CNPJ_PROVIDERS = ["brasilapi"]
+    number = trigger_cnpj("200")  # a 200 whose body is not JSON
+    _company(number)
+    fake_settings.TASK_MAX_RETRIES = 0
+    assert _enrich(number)["enrichment_status"] == "failed"
 
 
 def test_auto_push_queues_the_pipefy_task(fake_settings):
     fake_settings.PIPEFY_AUTO_PUSH = True
-    _company()
-    result = company_enrich_task.apply(args=(VALID,)).get()
+    company = _company()
+    result = _enrich()
     assert result["pipefy_task_id"] in queued_task_ids()
     assert TaskResult.objects.get(task_id=result["pipefy_task_id"]).task_name == "companies.push_to_pipefy"
+    company.refresh_from_db()
+    assert company.pipefy_due_at is not None
 
 
 # --- Pipefy ------------------------------------------------------------------------------------
+def _push_due(company):
+    backlog.queue_request(backlog.PIPEFY, Company.objects.filter(pk=company.pk))
+
+
 def test_push_creates_one_card_and_stores_its_id(fake_settings, fake):
     fake_settings.PIPEFY_FIELD_MAP = {"cnpj_formatted": "cnpj", "legal_name": "razao_social"}
     company = _company(legal_name="ACME LTDA")
+    _push_due(company)
     result = company_push_to_pipefy_task.apply(args=(VALID,)).get()
     company.refresh_from_db()
     assert result["created"] is True
@@ -172,6 +211,7 @@ def test_push_creates_one_card_and_stores_its_id(fake_settings, fake):
     assert len(cards) == 1
     assert cards[0]["title"] == "11.222.333/0001-81 ACME LTDA"
     assert cards[0]["fields"] == {"cnpj": "11.222.333/0001-81", "razao_social": "ACME LTDA"}
+    _push_due(company)
     assert company_push_to_pipefy_task.apply(args=(VALID,)).get()["created"] is False
     assert len(_cards(fake)) == 1
 
@@ -179,35 +219,36 @@ def test_push_creates_one_card_and_stores_its_id(fake_settings, fake):
 def test_push_after_an_ambiguous_failure_finds_the_card(fake_settings, fake):
     number = trigger_cnpj("502")
     company = _company(number, legal_name="AMBIGUA LTDA")
-    first = company_push_to_pipefy_task.apply(args=(number,))
-    assert isinstance(first.result, Unavailable)  # 502: the card was created, the answer lost
+    _push_due(company)
+    first = company_push_to_pipefy_task.apply(args=(number,)).get()
+    assert first["pipefy_card_id"] == "" and first["next_attempt_at"]  # 502: created, the answer lost
+    Company.objects.filter(pk=company.pk).update(pipefy_due_at=timezone.now())
     second = company_push_to_pipefy_task.apply(args=(number,)).get()
     assert second["created"] is False
     company.refresh_from_db()
     assert [c["id"] for c in _cards(fake)] == [company.pipefy_card_id]
 
 
-def test_push_without_configuration_fails_for_good(fake_settings):
+def test_push_without_configuration_fails_for_good_with_the_reason(fake_settings):
     fake_settings.PIPEFY_TOKEN = ""
-    _company()
-    result = company_push_to_pipefy_task.apply(args=(VALID,))
-    assert result.status == states.FAILURE
-    assert "PIPEFY_TOKEN" in str(result.result)
+    company = _company()
+    _push_due(company)
+    result = company_push_to_pipefy_task.apply(args=(VALID,)).get()
+    assert "PIPEFY_TOKEN" in result["error"]
+    company.refresh_from_db()
+    assert "PIPEFY_TOKEN" in company.pipefy_error and company.pipefy_due_at is None
 
 
 # --- endpoints ----------------------------------------------------------------------------------
-def test_enrich_many_fans_out_one_enrichment_per_company():
+def test_enrich_many_from_earlier_releases_makes_the_lookups_due():
     second = stdnum_cnpj.compact("11.444.777/0001-61")
-    result = companies_enrich_many_task.apply(args=[[VALID, second]]).get()
-    assert result == {"queued": 2}
-    pending = TaskResult.objects.filter(task_name="companies.enrich", status=states.PENDING)
-    queued_for = sorted(args for args in pending.values_list("task_args", flat=True))
-    assert len(queued_for) == 2 and VALID in queued_for[0] + queued_for[1] and second in queued_for[0] + queued_for[1]
-    assert set(pending.values_list("task_id", flat=True)) <= set(queued_task_ids())
+    _company(due=False), _company(second, due=False)
+    assert companies_enrich_many_task.apply(args=[[VALID, second]]).get() == {"queued": 2}
+    assert Company.objects.filter(enrichment_due_at__isnull=False).count() == 2
 
 
 def test_refresh_endpoint_answers_202_with_the_task(api):
-    _company()
+    _company(due=False)
     response = api.post(f"/api/companies/{VALID}/refresh/")
     assert response.status_code == 202
     body = response.json()
@@ -215,6 +256,7 @@ def test_refresh_endpoint_answers_202_with_the_task(api):
     assert body["task_id"] in queued_task_ids()
     assert response["Location"].endswith(f"/api/tasks/{body['task_id']}/")
     assert api.get(response["Location"]).json()["status"] == "PENDING"
+    assert Company.objects.get(cnpj=VALID).enrichment_due_at is not None
 
 
 def test_refresh_endpoint_unknown_company_and_read_only_key(api, read_only_api):
@@ -243,11 +285,12 @@ def test_pipefy_endpoint_queues_or_answers_with_the_card(api):
 
 
 # --- the periodic refresh -----------------------------------------------------------------------
-def _age(cnpj, *, synced_days=None, updated_minutes=60, status=None):
+def _age(cnpj, *, synced_days=None, updated_days=0, status=None):
     now = timezone.now()
-    fields = {"updated_at": now - timedelta(minutes=updated_minutes)}
+    fields = {"updated_at": now - timedelta(days=updated_days)}
     if synced_days is not None:
         fields["registry_synced_at"] = now - timedelta(days=synced_days)
+        fields["enrichment_status"] = EnrichmentStatus.OK
     if status:
         fields["enrichment_status"] = status
     Company.objects.filter(cnpj=cnpj).update(**fields)
@@ -258,33 +301,35 @@ def _cnpj(n):
     return base + stdnum_cnpj.calc_check_digits(base)
 
 
-def test_due_companies_are_stale_or_never_enriched_oldest_first(settings):
+def _due_cnpjs():
+    return set(Company.objects.filter(enrichment_due_at__isnull=False).values_list("cnpj", flat=True))
+
+
+def test_refresh_queues_every_unfinished_company_then_the_stalest(settings):
     settings.REGISTRY_MAX_AGE_DAYS = 30
-    stale, older, fresh, never, just_created, not_found = (_cnpj(n) for n in range(1, 7))
-    for number in (stale, older, fresh, never, just_created, not_found):
-        _company(number)
+    stale, older, fresh, never, just_created, failed, not_found = (_cnpj(n) for n in range(1, 8))
+    for number in (stale, older, fresh, never, just_created, failed, not_found):
+        _company(number, due=False)
     _age(stale, synced_days=40)
     _age(older, synced_days=90)
     _age(fresh, synced_days=3)
-    _age(never)
-    _age(just_created, updated_minutes=1)
-    _age(not_found, status=EnrichmentStatus.NOT_FOUND, updated_minutes=60)
-    assert companies_due_for_refresh() == [never, older, stale]
-    assert companies_due_for_refresh(limit=2) == [never, older]
-    assert companies_due_for_refresh(stale_days=1) == [never, older, stale, fresh]
+    _age(failed, status=EnrichmentStatus.FAILED)
+    _age(not_found, status=EnrichmentStatus.NOT_FOUND)  # checked just now: not stale
+    assert companies_refresh_queue(limit=1) == {"unfinished": 3, "stale": 1}
+    assert _due_cnpjs() == {never, just_created, failed, older}
+    assert companies_refresh_queue(stale_days=1) == {"unfinished": 0, "stale": 2}
+    assert _due_cnpjs() == {never, just_created, failed, older, stale, fresh}
 
 
-def test_refresh_stale_is_idempotent_while_tasks_are_queued():
+def test_refresh_stale_is_idempotent():
     for n in range(1, 4):
-        _company(_cnpj(n))
-        _age(_cnpj(n))
-    first = companies_refresh_stale_task.apply().get()
-    assert first["queued"] == 3
-    assert companies_refresh_stale_task.apply().get()["queued"] == 0
+        _company(_cnpj(n), due=False)
+    assert companies_refresh_stale_task.apply().get() == {"unfinished": 3, "stale": 0}
+    assert companies_refresh_stale_task.apply().get() == {"unfinished": 0, "stale": 0}
 
 
 def test_command_sync_refreshes_with_progress(fake_settings, capsys):
-    _company()
+    _company(due=False)
     call_command("refresh_companies", "--cnpj", "11.222.333/0001-81", "--sync")
     out = capsys.readouterr().out
     assert "[1/1] 11.222.333/0001-81 ok via brasilapi" in out
@@ -295,20 +340,31 @@ def test_command_sync_refreshes_with_progress(fake_settings, capsys):
 
 def test_command_sync_pushes_with_auto_push(fake_settings, fake, capsys):
     fake_settings.PIPEFY_AUTO_PUSH = True
-    _company()
+    _company(due=False)
     call_command("refresh_companies", "--cnpj", VALID, "--sync")
     card_id = Company.objects.get(cnpj=VALID).pipefy_card_id
     assert f"Pipefy card {card_id}" in capsys.readouterr().out
     assert [card["id"] for card in _cards(fake)] == [card_id]
 
 
-def test_command_queues_stale_companies(capsys):
-    _company()
+def test_command_queues_new_and_stale_companies_and_tells_the_drainers(capsys):
+    _company(due=False)
+    _company(_cnpj(7), due=False)
     _age(VALID, synced_days=60)
     call_command("refresh_companies", "--stale-days", "30")
     out = capsys.readouterr().out
-    assert "queued as task" in out and "1 companies: 1 queued." in out
-    assert len(queued_task_ids()) == 1
+    assert "Queued registry lookups: 1 unfinished, 1 stale." in out
+    assert "Enrichment backlog: 2 lookups waiting" in out
+    assert _due_cnpjs() == {VALID, _cnpj(7)}
+    assert _queued_names() == ["companies.backlog_drain"] * 2  # BACKLOG_DRAINERS
+
+
+def _queued_names():
+    import json
+
+    from tasks.testing import queued_messages
+
+    return [json.loads(message)["headers"]["task"] for message in queued_messages()]
 
 
 def test_command_refuses_bad_input():
@@ -318,11 +374,17 @@ def test_command_refuses_bad_input():
         call_command("refresh_companies", "--cnpj", VALID)
 
 
+@pytest.mark.parametrize("arguments", [["--limit", "-5"], ["--stale-days", "-1"], ["--limit", "many"]])
+def test_command_bad_numbers_are_usage_errors(arguments):
+    with pytest.raises(CommandError, match=r"invalid _not_negative value|argument"):
+        call_command("refresh_companies", *arguments)
+
+
 # --- admin actions -------------------------------------------------------------------------------
 def test_admin_actions_queue_tasks(client):
     admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "s3cret-Passw0rd!")
     client.force_login(admin)
-    company = _company()
+    company = _company(due=False)
     url = "/admin/companies/company/"
     response = client.post(url, {"action": "refresh_from_registry", "_selected_action": [company.pk]}, follow=True)
     assert response.status_code == 200

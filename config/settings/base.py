@@ -194,7 +194,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+# A message whose worker died is handed out again after the visibility timeout (Redis broker).
+# It is also the longest a message may wait for its countdown in a worker's hands: no countdown
+# is longer than half of it (tasks.base), so no waiting message is handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 2),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
+TASK_MAX_COUNTDOWN_SECONDS = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] / 2
+# A task still running when the broker connection drops is cancelled, so its message (not yet
+# acknowledged) is delivered again rather than lost.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
@@ -369,12 +380,15 @@ BRASILAPI_URL = env.str("BRASILAPI_URL", default="https://brasilapi.com.br/api/c
 RECEITAWS_URL = env.str("RECEITAWS_URL", default="https://receitaws.com.br/v1/cnpj/")
 RECEITAWS_TOKEN = env.str("RECEITAWS_TOKEN", default="")
 CNPJA_URL = env.str("CNPJA_URL", default="https://open.cnpja.com/office/")
-# Requests per provider shared by every worker ("N/second|minute|hour"); ReceitaWS free tier ~3/min.
-CNPJ_RATE_LIMITS = {
-    "brasilapi": "60/minute",
-    "receitaws": "3/minute",
-    "cnpja": "5/minute",
-    **env.dict("CNPJ_RATE_LIMITS", default={}),
+# Each provider's capacity, shared by every worker through Redis ("N/second|minute|hour", or
+# "N per 30 seconds"; empty: no limit). Defaults are the free tiers: ReceitaWS publishes 3 a
+# minute and CNPJa's open API 5; BrasilAPI publishes none (60 is a polite share); Pipefy allows
+# 500 requests per 30 seconds per token.
+PROVIDER_RATES = {
+    "brasilapi": env.str("BRASILAPI_RATE", default="60/minute"),
+    "receitaws": env.str("RECEITAWS_RATE", default="3/minute"),
+    "cnpja": env.str("CNPJA_RATE", default="5/minute"),
+    "pipefy": env.str("PIPEFY_RATE", default="500 per 30 seconds"),
 }
 # Circuit breaker: after this many consecutive failures a provider is skipped for a while.
 CNPJ_BREAKER_FAIL_MAX = env.int("CNPJ_BREAKER_FAIL_MAX", default=5)
@@ -390,18 +404,27 @@ PIPEFY_PHASE_ID = env.str("PIPEFY_PHASE_ID", default="")
 PIPEFY_FIELD_MAP = env.json("PIPEFY_FIELD_MAP", default={})
 PIPEFY_AUTO_PUSH = env.bool("PIPEFY_AUTO_PUSH", default=False)
 PIPEFY_READ_TIMEOUT = env.float("PIPEFY_READ_TIMEOUT", default=35.0)  # Pipefy allows 33 s per request
-# Task retries: exponential backoff with jitter, capped; rate limits wait their retry-after.
+# Task retries: exponential backoff with jitter, capped. TASK_MAX_RETRIES is the budget for real
+# failures (an upstream timing out or failing, a backing service down); waiting for a provider's
+# capacity spends none of it.
 TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=8)
 TASK_RETRY_BACKOFF_SECONDS = env.float("TASK_RETRY_BACKOFF_SECONDS", default=5.0)
 TASK_RETRY_BACKOFF_MAX_SECONDS = env.float("TASK_RETRY_BACKOFF_MAX_SECONDS", default=600.0)
-# A message whose worker died is handed out again after the visibility timeout (Redis broker).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    **CELERY_BROKER_TRANSPORT_OPTIONS,
-    "visibility_timeout": env.int(
-        "CELERY_VISIBILITY_TIMEOUT", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    ),
-    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
-    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+# The enrichment and Pipefy backlogs (companies.backlog): how many drain tasks run at once, how
+# long one runs before handing over to the next, and how often beat checks the backlogs and
+# reconciles stranded task rows.
+BACKLOG_DRAINERS = env.int("BACKLOG_DRAINERS", default=2)
+BACKLOG_DRAIN_SECONDS = env.int("BACKLOG_DRAIN_SECONDS", default=50)
+BACKLOG_TICK_SECONDS = env.int("BACKLOG_TICK_SECONDS", default=30)
+# A task row PENDING or STARTED this long with no message left for it is stranded: the
+# reconciler queues it again (at most TASK_REQUEUE_MAX times) or marks it failed with the reason.
+TASK_STRANDED_SECONDS = env.int(
+    "TASK_STRANDED_SECONDS", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + CELERY_TASK_TIME_LIMIT
+)
+TASK_REQUEUE_MAX = env.int("TASK_REQUEUE_MAX", default=3)
+CELERY_BEAT_SCHEDULE = {
+    "backlog-tick": {"task": "companies.backlog_tick", "schedule": BACKLOG_TICK_SECONDS},
+    "tasks-reconcile": {"task": "tasks.reconcile", "schedule": max(60, BACKLOG_TICK_SECONDS)},
 }
 
 # --- Books (MongoDB) ----------------------------------------------------------------------

@@ -1,21 +1,24 @@
-"""Ask the providers in `CNPJ_PROVIDERS` order until one answers.
+"""Ask the providers in `CNPJ_PROVIDERS` order until one knows the CNPJ.
 
-A provider that is rate limited, unavailable (timeouts, 5xx, malformed body, open circuit) or
-answers with something unusable is skipped for the next one; "not found" is an answer and ends
-the search. When every provider fails, one error sums them up with the shortest retry-after.
+A provider the guard holds back (its shared limit used up, cooling down after a 429, circuit
+open) is skipped without a call, so a lookup goes to whichever provider has capacity now. An
+"unknown CNPJ" answer is not the end: the next provider is asked too, because the providers'
+copies of the registry differ. `registry_ask` says what happened at each provider; a CNPJ is
+unknown only when every configured provider was asked and answered so.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from integrations.cnpj import brasilapi, cnpja, receitaws
 from integrations.cnpj.types import BadResponse, NotFound, RateLimited, RegistryRecord, Unavailable
-from integrations.errors import IntegrationError
+from integrations.errors import IntegrationError, Skipped
 from integrations.guard import provider_guard
 
 logger = logging.getLogger(__name__)
@@ -38,27 +41,74 @@ def configured_providers() -> list[str]:
     return names
 
 
-def registry_lookup(cnpj: str) -> RegistryRecord:
-    """The registry record for a compact, valid CNPJ. Raises NotFound, RateLimited or Unavailable."""
-    failures: list[IntegrationError] = []
+@dataclass
+class LookupResult:
+    """What asking the providers about one CNPJ gave."""
+
+    record: RegistryRecord | None = None
+    unknown_to: list[str] = field(default_factory=list)  # asked; answered "unknown CNPJ"
+    not_asked: list[IntegrationError] = field(default_factory=list)  # held back, or answered 429
+    failed: list[IntegrationError] = field(default_factory=list)  # asked; transient failure
+    refused: list[IntegrationError] = field(default_factory=list)  # asked; unusable answer
+
+    @property
+    def unknown(self) -> bool:
+        """Every configured provider was asked and none knows the CNPJ."""
+        return self.record is None and set(self.unknown_to) >= set(configured_providers())
+
+    @property
+    def retryable(self) -> bool:
+        """Some provider was not asked or failed on the way: asking again may give an answer."""
+        return self.record is None and bool(self.not_asked or self.failed)
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until the soonest provider that was not asked (or failed) may be asked again."""
+        waits = [exc.retry_after for exc in (*self.not_asked, *self.failed) if exc.retry_after]
+        return min(waits) if waits else DEFAULT_RETRY_AFTER
+
+    def summary(self) -> str:
+        parts = [f"{name}: unknown CNPJ" for name in self.unknown_to]
+        parts += [str(exc) for exc in (*self.not_asked, *self.failed, *self.refused)]
+        return "; ".join(parts)
+
+
+def registry_ask(cnpj: str) -> LookupResult:
+    """Ask the providers about a compact, valid CNPJ until one knows it; never raises for them."""
+    result = LookupResult()
     for name in configured_providers():
         try:
-            return provider_guard(name).call(PROVIDERS[name], cnpj)
+            result.record = provider_guard(name).call(PROVIDERS[name], cnpj)
+            return result
         except NotFound:
-            raise
-        except (RateLimited, Unavailable, BadResponse) as exc:
-            logger.info("registry lookup of %s: %s failed (%s); trying the next provider", cnpj, name, exc)
-            failures.append(exc)
-    raise _exhausted(cnpj, failures)
+            result.unknown_to.append(name)
+        except (Skipped, RateLimited) as exc:  # a 429 is a capacity answer, not a failure
+            result.not_asked.append(exc)
+        except Unavailable as exc:
+            logger.warning("registry lookup of %s at %s failed: %s", cnpj, name, exc)
+            result.failed.append(exc)
+        except IntegrationError as exc:
+            logger.warning("registry lookup of %s at %s gave an unusable answer: %s", cnpj, name, exc)
+            result.refused.append(exc)
+    return result
 
 
-def _exhausted(cnpj: str, failures: list[IntegrationError]) -> IntegrationError:
-    summary = "; ".join(str(exc) for exc in failures)
-    waits = [exc.retry_after for exc in failures if exc.retry_after]
-    retry_after = min(waits) if waits else DEFAULT_RETRY_AFTER
-    message = f"no registry provider could answer for {cnpj}: {summary}"
-    if all(isinstance(exc, RateLimited) for exc in failures):
-        return RateLimited(message, retry_after=retry_after)
-    if all(isinstance(exc, BadResponse) for exc in failures):
-        return BadResponse(message)
-    return Unavailable(message, retry_after=retry_after)
+def registry_capacity_wait() -> float:
+    """Seconds until some configured provider can be asked (0: one can be asked now)."""
+    return min(provider_guard(name).capacity_wait() for name in configured_providers())
+
+
+def registry_lookup(cnpj: str) -> RegistryRecord:
+    """The registry record for a compact, valid CNPJ. Raises NotFound (every provider answered
+    that it does not know it), RateLimited / Unavailable (some could not be asked: try again) or
+    BadResponse (the answers were unusable)."""
+    result = registry_ask(cnpj)
+    if result.record is not None:
+        return result.record
+    message = f"no registry provider could answer for {cnpj}: {result.summary()}"
+    if result.unknown:
+        raise NotFound(f"no registry provider knows {cnpj}")
+    if result.retryable:
+        kind = Unavailable if result.failed else RateLimited
+        raise kind(message, retry_after=result.retry_after)
+    raise BadResponse(message)

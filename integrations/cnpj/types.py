@@ -6,8 +6,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
+
+from django.db.models import TextChoices
 
 from integrations.errors import BadResponse, IntegrationError, NotFound, RateLimited, Unavailable
 
@@ -25,13 +26,16 @@ __all__ = [
 ]
 
 
-class RegistrationStatus(StrEnum):
-    ATIVA = "ATIVA"
-    SUSPENSA = "SUSPENSA"
-    INAPTA = "INAPTA"
-    BAIXADA = "BAIXADA"
-    NULA = "NULA"
-    UNKNOWN = "UNKNOWN"
+class RegistrationStatus(TextChoices):
+    """Receita Federal's registration status (situação cadastral): the one list, also the
+    company model's choices."""
+
+    ATIVA = "ATIVA", "Ativa"
+    SUSPENSA = "SUSPENSA", "Suspensa"
+    INAPTA = "INAPTA", "Inapta"
+    BAIXADA = "BAIXADA", "Baixada"
+    NULA = "NULA", "Nula"
+    UNKNOWN = "UNKNOWN", "Unknown"
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ class RegistryRecord:
         return data
 
     def company_fields(self) -> dict[str, Any]:
-        """The record flattened to the company's field names (plus `source` and `raw`)."""
+        """The record flattened to the company model's field names."""
         main = self.main_activity
         return {
             "legal_name": self.legal_name,
@@ -120,8 +124,8 @@ class RegistryRecord:
             "city_ibge_code": self.address.ibge_code,
             "email": self.email,
             "phone": self.phone,
-            "source": self.source,
-            "raw": self.raw,
+            "registry_source": self.source,
+            "registry_payload": self.raw,
         }
 
     @classmethod

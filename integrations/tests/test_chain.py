@@ -18,7 +18,7 @@ def providers(settings):
     settings.BRASILAPI_URL = "https://brasilapi.test/cnpj/"
     settings.RECEITAWS_URL = "https://receitaws.test/cnpj/"
     settings.CNPJA_URL = "https://cnpja.test/office/"
-    settings.CNPJ_RATE_LIMITS = {}
+    settings.PROVIDER_RATES = {}
 
 
 @respx.mock
@@ -48,12 +48,40 @@ def test_falls_through_to_the_next_provider(failure):
 
 
 @respx.mock
-def test_not_found_ends_the_search():
+def test_unknown_to_one_provider_asks_the_next():
     respx.get(BRASILAPI).mock(return_value=httpx.Response(404, json={"type": "not_found"}))
-    receitaws = respx.get(RECEITAWS)
+    receitaws = respx.get(RECEITAWS).mock(return_value=httpx.Response(200, json=payloads.receitaws()))
+    assert chain.registry_lookup(payloads.CNPJ).source == "receitaws"
+    assert receitaws.called
+
+
+@respx.mock
+def test_unknown_only_when_every_provider_answered_so():
+    respx.get(BRASILAPI).mock(return_value=httpx.Response(404, json={"type": "not_found"}))
+    respx.get(RECEITAWS).mock(return_value=httpx.Response(200, json={"status": "ERROR", "message": "CNPJ rejeitado"}))
+    respx.get(CNPJA).mock(return_value=httpx.Response(404, json={"code": 404, "message": "Not Found"}))
+    result = chain.registry_ask(payloads.CNPJ)
+    assert result.unknown and result.unknown_to == ["brasilapi", "receitaws", "cnpja"]
     with pytest.raises(NotFound):
         chain.registry_lookup(payloads.CNPJ)
-    assert not receitaws.called
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "other",
+    [httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(503), httpx.ConnectError("refused")],
+)
+def test_unknown_to_some_while_another_could_not_answer_is_not_unknown(other):
+    respx.get(BRASILAPI).mock(return_value=httpx.Response(404, json={"type": "not_found"}))
+    if isinstance(other, Exception):
+        respx.get(RECEITAWS).mock(side_effect=other)
+    else:
+        respx.get(RECEITAWS).mock(return_value=other)
+    respx.get(CNPJA).mock(return_value=httpx.Response(404, json={"code": 404, "message": "Not Found"}))
+    result = chain.registry_ask(payloads.CNPJ)
+    assert not result.unknown and result.retryable
+    with pytest.raises((RateLimited, Unavailable)):
+        chain.registry_lookup(payloads.CNPJ)
 
 
 @respx.mock
@@ -99,7 +127,7 @@ def test_a_provider_with_an_open_circuit_is_skipped(settings):
 @respx.mock
 def test_a_provider_over_its_own_limit_is_skipped_without_a_call(settings):
     settings.CNPJ_PROVIDERS = ["receitaws", "cnpja"]
-    settings.CNPJ_RATE_LIMITS = {"receitaws": "1/minute"}
+    settings.PROVIDER_RATES = {"receitaws": "1/minute"}
     receitaws = respx.get(RECEITAWS).mock(return_value=httpx.Response(200, json=payloads.receitaws()))
     respx.get(CNPJA).mock(return_value=httpx.Response(200, json=payloads.cnpja()))
     assert chain.registry_lookup(payloads.CNPJ).source == "receitaws"

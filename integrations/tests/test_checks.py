@@ -16,13 +16,8 @@ def test_unknown_provider(settings):
 
 
 def test_bad_rate(settings):
-    assert _ids({"CNPJ_RATE_LIMITS": {"receitaws": "lots"}}, settings) == ["integrations.E002"]
-
-
-def test_field_map_must_name_company_attributes(settings):
-    assert _ids({"PIPEFY_FIELD_MAP": ["cnpj"]}, settings) == ["integrations.E003"]
-    overrides = {"PIPEFY_FIELD_MAP": {"cnpj_formatted": "cnpj", "revenue": "faturamento"}}
-    assert _ids(overrides, settings) == ["integrations.E004"]
+    assert _ids({"PROVIDER_RATES": {"receitaws": "lots"}}, settings) == ["integrations.E002"]
+    assert _ids({"PROVIDER_RATES": {"receitaws": ""}}, settings) == []  # empty: no limit
 
 
 def test_auto_push_without_credentials_warns(settings):

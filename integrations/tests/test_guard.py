@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django_redis import get_redis_connection
 
 from integrations import guard
-from integrations.errors import NotFound, RateLimited, Unavailable
+from integrations.errors import NotFound, RateLimited, Skipped, Unavailable
 
 
 class Upstream:
@@ -28,19 +28,21 @@ def upstream():
 
 
 def test_rate_limit_is_shared_between_guard_instances(settings, upstream):
-    settings.CNPJ_RATE_LIMITS = {"receitaws": "2/minute"}
+    settings.PROVIDER_RATES = {"receitaws": "2/minute"}
     assert guard.provider_guard("receitaws").call(upstream, 1) == 1
     assert guard.provider_guard("receitaws").call(upstream, 2) == 2
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(Skipped) as caught:
         guard.provider_guard("receitaws").call(upstream, 3)
     assert upstream.calls == 2
+    assert guard.provider_guard("receitaws").capacity_wait() == pytest.approx(caught.value.retry_after, abs=1)
+    assert guard.provider_guard("receitaws").status()["used"] == 2
     assert 0 < caught.value.retry_after <= 60
     # The window lives in Redis, where every worker sees it.
     assert get_redis_connection("default").keys(f"{guard.LIMITS_KEY_PREFIX}*")
 
 
 def test_provider_without_a_limit_is_not_limited(settings, upstream):
-    settings.CNPJ_RATE_LIMITS = {}
+    settings.PROVIDER_RATES = {}
     for value in range(10):
         guard.provider_guard("brasilapi").call(upstream, value)
     assert upstream.calls == 10
@@ -51,10 +53,13 @@ def test_upstream_rate_limit_starts_a_shared_cooldown(upstream):
     with pytest.raises(RateLimited):
         guard.provider_guard("cnpja").call(upstream, 1)
     upstream.error = None
-    with pytest.raises(RateLimited, match="cooling down") as caught:
+    with pytest.raises(Skipped, match="cooling down") as caught:
         guard.provider_guard("cnpja").call(upstream, 1)
     assert upstream.calls == 1
     assert 29 <= caught.value.retry_after <= 30
+    status = guard.provider_guard("cnpja").status()
+    assert status["state"] == "cooling_down" and status["until"]
+    assert 29 <= guard.provider_guard("cnpja").capacity_wait() <= 30
 
 
 def test_circuit_opens_after_consecutive_failures_then_half_opens(settings, upstream):
@@ -64,22 +69,24 @@ def test_circuit_opens_after_consecutive_failures_then_half_opens(settings, upst
     for _ in range(3):
         with pytest.raises(Unavailable, match="HTTP 500"):
             guard.provider_guard("brasilapi").call(upstream, 1)
-    with pytest.raises(Unavailable, match="circuit open") as caught:
+    with pytest.raises(Skipped, match="circuit open") as caught:
         guard.provider_guard("brasilapi").call(upstream, 1)
     assert upstream.calls == 3
     assert caught.value.retry_after == 1
+    assert guard.provider_guard("brasilapi").status()["state"] == "open"
 
     time.sleep(1.1)
     # Half-open: one trial call goes through; failing it opens the circuit again at once.
     with pytest.raises(Unavailable, match="HTTP 500"):
         guard.provider_guard("brasilapi").call(upstream, 1)
-    with pytest.raises(Unavailable, match="circuit open"):
+    with pytest.raises(Skipped, match="circuit open"):
         guard.provider_guard("brasilapi").call(upstream, 1)
 
     time.sleep(1.1)
     upstream.error = None
     assert guard.provider_guard("brasilapi").call(upstream, "ok") == "ok"
-    assert guard.provider_guard("brasilapi").status()["failures"] == 0
+    assert guard.provider_guard("brasilapi").status()["state"] == "ok"
+    assert cache.get(guard.provider_guard("brasilapi")._key("failures")) is None
 
 
 def test_an_answer_such_as_not_found_resets_the_failure_count(settings, upstream):
@@ -99,11 +106,11 @@ def test_an_answer_such_as_not_found_resets_the_failure_count(settings, upstream
 
 def test_local_memory_cache_works_per_process(settings, upstream):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.CNPJ_RATE_LIMITS = {"receitaws": "1/minute"}
+    settings.PROVIDER_RATES = {"receitaws": "1/minute"}
     guard._rate_limiter.cache_clear()
     try:
         guard.provider_guard("receitaws").call(upstream, 1)
-        with pytest.raises(RateLimited):
+        with pytest.raises(Skipped):
             guard.provider_guard("receitaws").call(upstream, 1)
         assert cache.get("anything") is None
     finally:

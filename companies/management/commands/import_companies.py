@@ -5,9 +5,9 @@ may follow (legal_name, trade_name, city, state, ...; activities and partners as
 is validated and each invalid one is reported with its line number and reason; the valid ones are
 inserted in bulk, in batches, each batch in its own transaction. CNPJs already stored (or
 repeated in the file) are skipped, so running the command twice is harmless. History rows are
-attributed to `command:import_companies`. Each inserted batch queues one `companies.enrich_many`
-task that fans out the registry enrichment of its companies (`--no-enrich` to skip; if the task
-queue is down the import goes on and says how many were not queued).
+attributed to `command:import_companies`. Inserted companies have their registry lookup due at
+once, in the enrichment backlog (`--no-enrich` to leave them pending for `refresh_companies`);
+the drainers are told after each batch, and the import ends by printing the backlog and its ETA.
 
 While the main thread reads and validates, batches are inserted by `--workers` threads, each with
 its own database connection (PostgreSQL; inline elsewhere, or when already inside a transaction).
@@ -34,7 +34,7 @@ from access.actor import acting_as
 from companies import cnpj as cnpj_value
 from companies import services
 from companies import tasks as company_tasks
-from config.exceptions import ServiceUnavailable
+from companies.enrichment import backlog_summary
 
 ACTOR = "command:import_companies"
 JSON_COLUMNS = frozenset({"secondary_activities", "partners"})
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         self.progress = self.stdout.isatty() and self.verbosity >= 1
         started = time.monotonic()
         self.enrich = not no_enrich
-        self.writer = BatchWriter(workers=workers, on_done=self._batch_done)
+        self.writer = BatchWriter(workers=workers, on_done=self._batch_done, enrich=self.enrich)
         with acting_as(ACTOR), source.open(newline="", encoding=encoding) as handle:
             try:
                 tally = self._import(csv.reader(handle, delimiter=delimiter), batch_size)
@@ -85,10 +85,12 @@ class Command(BaseCommand):
             f"{tally.rows} rows read in {elapsed:.1f}s: {tally.inserted} inserted, "
             f"{tally.stored} already stored, {tally.repeated} repeated in the file, {tally.invalid} invalid."
         )
+        if self.enrich and tally.inserted:
+            self.stdout.write(backlog_summary())
         if tally.not_queued:
             self.stderr.write(
-                f"The task queue is unavailable: enrichment not queued for {tally.not_queued} companies "
-                "(they stay pending; run `manage.py refresh_companies` when it is back)."
+                "The task queue is unavailable: no worker was told of the new lookups. They wait in the "
+                "backlog; beat's backlog tick (or `manage.py refresh_companies`) starts the drainers once it is back."
             )
 
     # --- reading ----------------------------------------------------------------------------
@@ -187,11 +189,8 @@ class Command(BaseCommand):
             self.writer.submit(batch, tally)
 
     def _batch_done(self, tally, inserted: list[str]) -> None:
-        if self.enrich and inserted:
-            try:
-                company_tasks.companies_enrichment_enqueue_many(cnpjs=inserted)
-            except ServiceUnavailable:
-                tally.not_queued += len(inserted)
+        if self.enrich and inserted and not tally.not_queued and company_tasks.backlog_kick() is None:
+            tally.not_queued = len(inserted)
         self._show_progress(tally)
 
     def _show_progress(self, tally) -> None:
@@ -210,7 +209,8 @@ class BatchWriter:
     import, when that is safe (PostgreSQL, not inside a transaction); else inline. At most
     `workers` batches wait or run at a time, so the reading keeps ahead without piling up rows."""
 
-    def __init__(self, *, workers: int, on_done):
+    def __init__(self, *, workers: int, on_done, enrich: bool):
+        self.enrich = enrich
         self.parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.limit = workers
         self.pending: deque[tuple[int, Future]] = deque()
@@ -225,7 +225,7 @@ class BatchWriter:
 
     def submit(self, batch: list[dict], tally: Tally) -> None:
         if not self.parallel:
-            self._count(tally, len(batch), services.company_bulk_create(rows=batch))
+            self._count(tally, len(batch), services.company_bulk_create(rows=batch, enrich=self.enrich))
             return
         while len(self.pending) >= self.limit:
             self._collect(tally)
@@ -254,7 +254,7 @@ class BatchWriter:
                 if not future.set_running_or_notify_cancel():
                     continue
                 try:
-                    future.set_result(context.run(services.company_bulk_create, rows=batch))
+                    future.set_result(context.run(services.company_bulk_create, rows=batch, enrich=self.enrich))
                 except BaseException as exc:  # handed to the reading thread, which raises it
                     future.set_exception(exc)
         finally:

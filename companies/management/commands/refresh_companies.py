@@ -1,10 +1,12 @@
-"""manage.py refresh_companies: re-read companies from the registry.
+"""manage.py refresh_companies: make registry lookups due, for the drainers or here and now.
 
-Without --cnpj it picks the companies whose registry data is older than --stale-days (default
-REGISTRY_MAX_AGE_DAYS) or that were never enriched, at most --limit of them. By default it queues
-one enrichment task per company and prints the task ids; --sync looks them up here and now,
-one after the other, with progress (and, with PIPEFY_AUTO_PUSH, pushes them to Pipefy).
-History rows name the provider that answered.
+Without --cnpj it queues, first, every company never enriched, left pending or failed (whatever
+its age), then at most --limit companies whose registry data is stale: looked up (or found
+unknown) more than --stale-days (default REGISTRY_MAX_AGE_DAYS) ago. The backlog drainers (a
+worker) do the lookups at the providers' pace; the command ends with the backlog and its ETA.
+--sync does the lookups in this process instead, one attempt each, waiting for a provider's
+capacity when needed, with a line of progress per company (and, with PIPEFY_AUTO_PUSH, the
+Pipefy push). A company that could not be asked stays in the backlog.
 """
 
 from __future__ import annotations
@@ -15,84 +17,114 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from access.actor import acting_as
+from companies import backlog, enrichment
 from companies import cnpj as cnpj_value
-from companies.models import Company, EnrichmentStatus
-from companies.tasks import companies_due_for_refresh, company_enrichment_enqueue
-from config.exceptions import ServiceUnavailable
-from integrations import services as integration_services
-from integrations.errors import IntegrationError
+from companies.backlog import ENRICHMENT, PIPEFY
+from companies.models import Company
+from companies.tasks import backlog_kick, companies_refresh_queue, companies_stale
 
 ACTOR = "command:refresh_companies"
 
 
+def _not_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
 class Command(BaseCommand):
-    help = "Refresh companies from the Receita Federal registry (queued, or --sync)."
+    help = "Queue registry lookups of new, pending, failed and stale companies (or do them now with --sync)."
 
     def add_arguments(self, parser):
         parser.add_argument("--cnpj", action="append", default=[], help="a CNPJ to refresh (repeatable)")
-        parser.add_argument("--stale-days", type=int, default=None, help="age that makes registry data stale")
-        parser.add_argument("--limit", type=int, default=None, help="at most this many companies")
+        parser.add_argument(
+            "--stale-days", type=_not_negative, default=None, help="age that makes registry data stale (0 or more)"
+        )
+        parser.add_argument(
+            "--limit", type=_not_negative, default=None, help="at most this many stale companies (0 or more)"
+        )
         parser.add_argument("--sync", action="store_true", help="look up here and now instead of queueing")
 
     def handle(self, *args, cnpj, stale_days, limit, sync, **options):
-        if stale_days is not None and stale_days < 0:
-            raise CommandError("--stale-days cannot be negative.")
-        cnpjs = self._selected(cnpj) if cnpj else companies_due_for_refresh(stale_days=stale_days, limit=limit)
-        if not cnpjs:
-            self.stdout.write("Nothing to refresh.")
-            return
         with acting_as(ACTOR):
-            counts = self._refresh_sync(cnpjs) if sync else self._enqueue(cnpjs)
-        summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
-        self.stdout.write(self.style.SUCCESS(f"{len(cnpjs)} companies: {summary}."))
+            if cnpj:
+                ids = self._selected(cnpj)
+                backlog.queue_request(ENRICHMENT, Company.objects.filter(pk__in=ids))
+                queued = {"selected": len(ids)}
+            elif sync:
+                ids = self._due_ids(stale_days, limit)
+                queued = {"selected": len(ids)}
+            else:
+                queued = companies_refresh_queue(stale_days=stale_days, limit=limit)
+                ids = []
+            if not any(queued.values()):
+                self.stdout.write("Nothing to refresh: no company is pending, failed or stale.")
+                return
+            if sync:
+                counts = self._refresh_sync(ids)
+                summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+                self.stdout.write(self.style.SUCCESS(f"{len(ids)} companies: {summary}."))
+                return
+            self._kick()
+        described = ", ".join(f"{count} {kind}" for kind, count in queued.items())
+        self.stdout.write(self.style.SUCCESS(f"Queued registry lookups: {described}."))
+        self.stdout.write(enrichment.backlog_summary())
 
-    def _selected(self, raw_values: list[str]) -> list[str]:
+    def _selected(self, raw_values: list[str]) -> list[int]:
         cnpjs = []
         for raw in raw_values:
             try:
                 cnpjs.append(cnpj_value.normalize(raw))
             except cnpj_value.InvalidCNPJ as exc:
                 raise CommandError(f"--cnpj {raw}: {exc.message}") from exc
-        known = set(Company.objects.filter(cnpj__in=cnpjs).values_list("cnpj", flat=True))
+        known = dict(Company.objects.filter(cnpj__in=cnpjs).values_list("cnpj", "pk"))
         if missing := [c for c in cnpjs if c not in known]:
             raise CommandError(f"No company with CNPJ {', '.join(missing)}.")
-        return list(dict.fromkeys(cnpjs))
+        return list(dict.fromkeys(known[c] for c in cnpjs))
 
-    def _progress(self, index: int, total: int, cnpj: str, outcome: str) -> None:
-        self.stdout.write(f"[{index}/{total}] {cnpj_value.format_cnpj(cnpj)} {outcome}")
+    def _due_ids(self, stale_days, limit) -> list[int]:
+        """For --sync: the unfinished companies first, then the stale ones, as the queue would pick."""
+        unfinished = Company.objects.filter(enrichment_status__in=["pending", "failed"]).order_by("id")
+        ids = list(unfinished.values_list("pk", flat=True))
+        stale = companies_stale(stale_days=settings.REGISTRY_MAX_AGE_DAYS if stale_days is None else stale_days)
+        ids += list(stale.values_list("pk", flat=True)[: settings.REGISTRY_REFRESH_BATCH if limit is None else limit])
+        backlog.queue_request(ENRICHMENT, Company.objects.filter(pk__in=ids))
+        return ids
 
-    def _enqueue(self, cnpjs: list[str]) -> dict[str, int]:
+    def _kick(self) -> None:
+        if backlog_kick() is None:
+            self.stderr.write("The task queue is unavailable: the lookups wait in the backlog until a worker runs.")
+
+    def _refresh_sync(self, ids: list[int]) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for index, number in enumerate(cnpjs, 1):
-            try:
-                enqueued = company_enrichment_enqueue(cnpj=number)
-            except ServiceUnavailable as exc:
-                raise CommandError(f"{exc.detail} ({index - 1} of {len(cnpjs)} queued)") from exc
-            self._progress(index, len(cnpjs), number, f"queued as task {enqueued.task_id}")
-            counts["queued"] = counts.get("queued", 0) + 1
-        return counts
-
-    def _refresh_sync(self, cnpjs: list[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for index, number in enumerate(cnpjs, 1):
-            company = Company.objects.get(cnpj=number)
+        for index, company_id in enumerate(ids, 1):
+            if wait := enrichment.capacity_wait(ENRICHMENT):
+                self.stdout.write(f"waiting {wait:.0f}s for a registry provider's capacity")
+                time.sleep(wait)
             started = time.monotonic()
-            try:
-                company = integration_services.company_enrich(company=company)
-                outcome = company.enrichment_status
-                detail = f"{outcome} via {company.registry_source}" if company.registry_source else outcome
-            except IntegrationError as exc:
-                integration_services.company_enrichment_failed(company=company, error=exc)
-                outcome, detail = "failed", f"failed: {exc}"
-            if outcome == EnrichmentStatus.OK and settings.PIPEFY_AUTO_PUSH and not company.pipefy_card_id:
-                detail += self._push(company)
-            counts[outcome] = counts.get(outcome, 0) + 1
-            self._progress(index, len(cnpjs), number, f"{detail} ({time.monotonic() - started:.1f}s)")
+            outcome = enrichment.work_one(ENRICHMENT, company_id=company_id)
+            if outcome is None:
+                cnpj, detail, label = Company.objects.get(pk=company_id).cnpj, "being worked on elsewhere", "skipped"
+            else:
+                cnpj, label = outcome["cnpj"], outcome["enrichment_status"]
+                if outcome["next_attempt_at"]:
+                    label, detail = "later", f"could not be asked now; due again at {outcome['next_attempt_at']}"
+                else:
+                    source = outcome["registry_source"]
+                    detail = f"{label} via {source}" if label == "ok" and source else label
+                    detail += self._push(company_id)
+            counts[label] = counts.get(label, 0) + 1
+            elapsed = time.monotonic() - started
+            self.stdout.write(f"[{index}/{len(ids)}] {cnpj_value.format_cnpj(cnpj)} {detail} ({elapsed:.1f}s)")
         return counts
 
-    def _push(self, company: Company) -> str:
-        try:
-            company, _, created = integration_services.company_push_to_pipefy(company=company)
-        except IntegrationError as exc:
-            return f"; Pipefy push failed: {exc}"
-        return f"; Pipefy card {company.pipefy_card_id}" + ("" if created else " (found)")
+    def _push(self, company_id: int) -> str:
+        outcome = enrichment.work_one(PIPEFY, company_id=company_id)
+        if outcome is None:
+            return ""
+        if outcome["pipefy_card_id"]:
+            return f"; Pipefy card {outcome['pipefy_card_id']}" + ("" if outcome["created"] else " (found)")
+        if outcome["error"]:
+            return f"; Pipefy push failed: {outcome['error']}"
+        return "; Pipefy push waits in the backlog"

@@ -3,6 +3,7 @@ import pytest
 
 from companies.models import Company
 from integrations.fake.companies import trigger_cnpj
+from integrations.guard import provider_guard
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,17 @@ def test_unknown_cnpj_is_404_json(api, fake, fake_settings):
     response = api.get(f"/api/registry/{trigger_cnpj('404')}/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
-    assert [r["provider"] for r in _lookups(fake)] == ["brasilapi"]  # not found ends the search
+    # Unknown only when every provider was asked and answered so.
+    assert [r["provider"] for r in _lookups(fake)] == ["brasilapi", "receitaws", "cnpja"]
+
+
+def test_unknown_to_one_but_another_not_asked_is_503_not_404(api, fake, fake_settings):
+    fake_settings.PROVIDER_RATES = {"cnpja": "1/minute"}
+    provider_guard("cnpja").call(lambda: None)  # its capacity is used up
+    response = api.get(f"/api/registry/{trigger_cnpj('404')}/")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert [r["provider"] for r in _lookups(fake)] == ["brasilapi", "receitaws"]
 
 
 def test_first_provider_failing_falls_through(api, fake, fake_settings):
