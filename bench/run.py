@@ -5,10 +5,11 @@ Starts throwaway PostgreSQL, Redis and secantusdb servers and the fake upstream 
 serves the app with gunicorn on PRODUCTION settings (plus bench/urls.py, which mounts the
 ceiling and the naive peer), drives bounded load from loopback with wrk and prints a table of
 requests/s, p50 and p99, each as a ratio to the ceiling measured just before it (so a change
-in the machine's load during the run affects both sides of each ratio alike). Everything is
-stopped at the end.
+in the machine's load during the run affects both sides of each ratio alike). Then the
+enrichment drain (bench/drain.py, its own servers): two Celery workers clearing 2,000 pending
+companies against rate-limited fake upstreams. Everything is stopped at the end.
 
-    .venv/bin/python bench/run.py [--companies 1000000] [--books 100000] [--duration 8]
+    .venv/bin/python bench/run.py [--companies 1000000] [--books 100000] [--duration 8] [--only http|drain]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.books import generate_csv as generate_books_csv  # noqa: E402
+from bench.drain import run_drain  # noqa: E402
 from bench.import_companies import generate_csv as generate_companies_csv  # noqa: E402
 from scripts.services import MongoServer, PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
 
@@ -375,14 +377,19 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", choices=("http", "drain"), help="run only the HTTP benchmarks or only the drain")
+    parser.add_argument("--drain-timeout", type=float, default=240, help="seconds before the drain gives up")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install wrk (make bench installs it when run as root)")
-    bench = Bench(args)
-    try:
-        bench.run()
-    finally:
-        bench.stop()
+    if args.only != "drain":
+        if not shutil.which("wrk"):
+            sys.exit("wrk is not installed: apt-get install wrk (make bench installs it when run as root)")
+        bench = Bench(args)
+        try:
+            bench.run()
+        finally:
+            bench.stop()
+    if args.only != "http" and run_drain(timeout=args.drain_timeout) is None:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

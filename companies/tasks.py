@@ -99,7 +99,10 @@ def backlog_drain_task(self, slot: int = 0) -> dict:
 
     cache.delete(_slot_key("queued", slot))
     running = _slot_key("running", slot)
-    if not cache.add(running, self.request.id or "-", timeout=settings.BACKLOG_DRAIN_SECONDS + KICK_SECONDS):
+    holder = self.request.id or "-"
+    # A message delivered again after its worker died finds its own id here and takes over.
+    taken = cache.add(running, holder, timeout=settings.BACKLOG_DRAIN_SECONDS + KICK_SECONDS)
+    if not taken and cache.get(running) != holder:
         return {"slot": slot, "detail": "another drainer holds this slot"}
     try:
         report = enrichment.backlog_drain(seconds=settings.BACKLOG_DRAIN_SECONDS)

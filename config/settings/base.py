@@ -179,7 +179,13 @@ DJANGO_REDIS_LOGGER = "cache"
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = "django-db"
+# django-celery-results' table, through a backend that waits for the database to come back
+# rather than lose an outcome (tasks.backend); about ten minutes of retries, then the worker gives up
+# and the message, never acknowledged, is delivered again.
+CELERY_RESULT_BACKEND = "tasks.backend:DatabaseBackend"
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 120
+CELERY_RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS = 5000
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -414,7 +420,8 @@ TASK_RETRY_BACKOFF_MAX_SECONDS = env.float("TASK_RETRY_BACKOFF_MAX_SECONDS", def
 # long one runs before handing over to the next, and how often beat checks the backlogs and
 # reconciles stranded task rows.
 BACKLOG_DRAINERS = env.int("BACKLOG_DRAINERS", default=2)
-BACKLOG_DRAIN_SECONDS = env.int("BACKLOG_DRAIN_SECONDS", default=50)
+# A drain ends well within the visibility timeout, so its message is never handed out twice.
+BACKLOG_DRAIN_SECONDS = min(env.int("BACKLOG_DRAIN_SECONDS", default=50), int(TASK_MAX_COUNTDOWN_SECONDS))
 BACKLOG_TICK_SECONDS = env.int("BACKLOG_TICK_SECONDS", default=30)
 # A task row PENDING or STARTED this long with no message left for it is stranded: the
 # reconciler queues it again (at most TASK_REQUEUE_MAX times) or marks it failed with the reason.

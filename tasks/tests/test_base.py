@@ -99,3 +99,24 @@ def test_retry_countdown_classifies_errors():
     assert retry_countdown(BadResponse("x"), 0) is None
     assert retry_countdown(SoftTimeLimitExceeded(), 0) is not None
     assert retry_countdown(RateLimited("x", retry_after=None), 0) >= 60
+
+
+def test_the_retry_budget_is_task_max_retries_not_celerys_default(settings, caplog):
+    settings.TASK_MAX_RETRIES = 5
+    assert fail_with.max_retries is None  # Celery's own default (3) would have won
+    for retries in range(5):
+        with pytest.raises(Retry):
+            _run_as_worker(fail_with, "unavailable", retries=retries)
+    with caplog.at_level("WARNING"), pytest.raises(Unavailable):
+        _run_as_worker(fail_with, "unavailable", retries=5)
+    assert "tests.fail_with[test-tests.fail_with-5] given up after 6 tries: Unavailable" in caplog.text
+
+
+def test_no_countdown_outlasts_half_the_visibility_timeout(settings):
+    settings.TASK_MAX_COUNTDOWN_SECONDS = 30
+    settings.TASK_RETRY_BACKOFF_SECONDS = 100
+    assert retry_countdown(RateLimited("slow down", retry_after=600), 0) == 30
+    assert retry_countdown(Unavailable("down"), 6) == 30
+    with pytest.raises(Retry) as caught:
+        _run_as_worker(fail_with, "rate_limited", retries=0)
+    assert caught.value.when <= 30

@@ -1,0 +1,374 @@
+"""Enrichment drain: how fast two Celery workers clear a backlog of pending companies at the
+providers' combined limit, and whether they do it without 429s, duplicate lookups or wrong outcomes.
+
+Starts throwaway PostgreSQL and Redis (scripts/services.py; Redis is cache and broker), the fake
+upstreams enforcing 1,200, 600 and 300 lookups a minute (BrasilAPI, ReceitaWS, CNPJá; 429 with
+Retry-After beyond) and two `celery -A config worker --pool=solo --concurrency=1` processes on
+PRODUCTION settings with the same rates (`BRASILAPI_RATE=1200/minute`, ...), BACKLOG_DRAINERS=2
+and the Pipefy auto-push off. Then `manage.py import_companies` loads 2,000 companies with valid
+CNPJs, 20 of them the fake's "unknown everywhere" trigger (truth: not_found; the others: ok).
+
+Measured from the import's end (or the first lookup the fake received, if that came first) until
+no company is pending or due, polling PostgreSQL every 0.2 s and giving up after `timeout`
+seconds. Reported: companies per minute as a ratio to the combined limit (2,100 a minute); the
+429s the fake sent (its /_fake/stats) and, per provider, the most 429s inside any one rate window
+(a 60 s window slid over the 429s' arrival times in /_fake/requests); duplicate successful
+lookups (`duplicate_found`); companies whose final status differs from the truth. Everything
+listens on 127.0.0.1 and is stopped at the end; worker logs are copied to bench/output/.
+
+    .venv/bin/python bench/drain.py [--companies 2000] [--not-found 20] [--timeout 240]
+    .venv/bin/python bench/run.py --only drain          # the same, as part of `make bench`
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.services import PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
+
+PYTHON = sys.executable
+OUTPUT = ROOT / "bench" / "output"
+# Lookups per window of seconds, at the fake and in the project's settings alike.
+RATES = {"brasilapi": (1200, 60), "receitaws": (600, 60), "cnpja": (300, 60)}
+COMBINED_PER_MINUTE = sum(n * 60 / seconds for n, seconds in RATES.values())
+WORKERS = 2
+TARGETS = {"ratio": 0.9, "duplicates": 0, "wrong": 0, "max_429_per_window": 1}
+# CNPJs whose first three digits make the fake misbehave (integrations/fake/companies.py).
+TRIGGER_PREFIXES = ("404", "429", "500", "200", "408", "502")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def generate_csv(path: Path, rows: int, not_found: int, seed: int = 7) -> dict[str, str]:
+    """Write the CSV; return {compact CNPJ: the outcome it should end with}."""
+    from stdnum.br.cnpj import calc_check_digits
+
+    from integrations.fake.companies import trigger_cnpj
+
+    rng = random.Random(seed)
+    truth = {trigger_cnpj("404", branch=f"{n + 1:04d}"): "not_found" for n in range(not_found)}
+    while len(truth) < rows:
+        base = f"{rng.randrange(1, 10**8):08d}" + rng.choice(["0001", "0002", "0003"])
+        if base.startswith(TRIGGER_PREFIXES):
+            continue
+        truth.setdefault(base + calc_check_digits(base), "ok")
+    numbers = list(truth)
+    rng.shuffle(numbers)  # the unknown ones spread through the backlog, not first
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["cnpj", "legal_name", "city", "state"])
+        for n, number in enumerate(numbers, 1):
+            writer.writerow([number, f"Empresa {n} Ltda", "São Paulo", "SP"])
+    return truth
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def max_in_window(times: list[float], seconds: float) -> int:
+    """The most of these moments inside any one span of `seconds` (a window slid over them)."""
+    times, best, start = sorted(times), 0, 0
+    for end, moment in enumerate(times):
+        while times[start] <= moment - seconds:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+class DrainBench:
+    def __init__(self, *, companies: int = 2000, not_found: int = 20, timeout: float = 240):
+        self.companies, self.not_found, self.timeout = companies, not_found, timeout
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-drain-"))
+        self.servers, self.processes, self.workers = [], [], []
+
+    # --- infrastructure ---------------------------------------------------------------------
+    def start(self) -> None:
+        postgres, redis = PostgresServer.start(), RedisServer.start()
+        self.servers += [postgres, redis]
+        port = free_port()
+        rates = [arg for name, (n, s) in RATES.items() for arg in ("--rate", f"{name}={n}/{s}")]
+        fake = subprocess.Popen(
+            [PYTHON, "-m", "integrations.fake", "--host", "127.0.0.1", "--port", str(port), *rates],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.processes.append(fake)
+        wait_for_port(port, process=fake, name="fake upstreams")
+        self.fake_url = f"http://127.0.0.1:{port}"
+        self.database_url = postgres.url
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(self.workdir),
+            "ENVIRONMENT": "PRODUCTION",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": postgres.url,
+            "REDIS_URL": redis.url + "/0",
+            "CELERY_BROKER_URL": redis.url + "/1",
+            "LOG_LEVEL": "WARNING",
+            "STATIC_ROOT": str(self.workdir / "static"),
+            "BRASILAPI_URL": f"{self.fake_url}/brasilapi/api/cnpj/v1/",
+            "RECEITAWS_URL": f"{self.fake_url}/receitaws/v1/cnpj/",
+            "CNPJA_URL": f"{self.fake_url}/cnpja/office/",
+            "PIPEFY_URL": f"{self.fake_url}/pipefy/graphql",
+            "CNPJ_PROVIDERS": ",".join(RATES),
+            **{f"{name.upper()}_RATE": f"{n * 60 // s}/minute" for name, (n, s) in RATES.items()},
+            "BACKLOG_DRAINERS": str(WORKERS),
+            "PIPEFY_AUTO_PUSH": "false",
+        }
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, text=True, capture_output=True
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def worker_command(self, n: int) -> list[str]:
+        return [PYTHON, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+                "--loglevel=INFO", f"--hostname=drain{n}@%h", "--without-gossip", "--without-mingle"]
+
+    def start_workers(self, timeout: float = 60) -> None:
+        for n in range(WORKERS):
+            log = self.workdir / f"worker-{n}.log"
+            with log.open("wb") as output:
+                process = subprocess.Popen(
+                    self.worker_command(n), cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT
+                )
+            self.processes.append(process)
+            self.workers.append((process, log))
+        # With LOG_LEVEL=WARNING the worker's "ready." line is not logged: ask the workers instead.
+        names = {f"drain{n}@{platform.node()}" for n in range(WORKERS)}
+        deadline = time.monotonic() + timeout
+        while True:
+            for process, log in self.workers:
+                if process.poll() is not None:
+                    raise RuntimeError(f"celery worker exited:\n{log.read_text(errors='replace')[-3000:]}")
+            ping = subprocess.run(
+                [PYTHON, "-m", "celery", "-A", "config", "inspect", "ping", "--timeout=1", "--json"],
+                cwd=ROOT, env=self.env, text=True, capture_output=True,
+            )
+            answered = {name for line in ping.stdout.splitlines() if line.startswith("{")
+                        for name in json.loads(line)}
+            if names <= answered:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"celery workers did not answer a ping within {timeout}s: {ping.stdout[-500:]}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for number, (_, log) in enumerate(self.workers):
+            if log.exists():
+                OUTPUT.mkdir(exist_ok=True)
+                shutil.copy(log, OUTPUT / f"drain-worker-{number}.log")
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        for server in self.servers:
+            server.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --- measurement ------------------------------------------------------------------------
+    def fake(self, path: str):
+        import httpx
+
+        return httpx.get(self.fake_url + path, timeout=30).json()
+
+    def run(self) -> dict:
+        import psycopg
+
+        load_before = os.getloadavg()
+        print("Enrichment drain: starting PostgreSQL, Redis, the fake upstreams and two workers...", flush=True)
+        self.start()
+        self.manage("migrate", "--noinput")
+        self.start_workers()
+        path = self.workdir / "companies.csv"
+        truth = generate_csv(path, self.companies, self.not_found)
+        cpu_before = [cpu_seconds(process.pid) for process, _ in self.workers]
+        import_started = time.time()
+        self.manage("import_companies", str(path))
+        import_ended = time.time()
+        print(f"  imported {len(truth):,} companies in {import_ended - import_started:.1f}s; draining...", flush=True)
+
+        pending_sql = (
+            "SELECT count(*) FROM companies_company "
+            "WHERE enrichment_status = 'pending' OR enrichment_due_at IS NOT NULL"
+        )
+        progress, next_print = [], import_ended + 10
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            while True:
+                now = time.time()
+                pending = connection.execute(pending_sql).fetchone()[0]
+                progress.append((now, pending))
+                if pending == 0 or now - import_ended > self.timeout:
+                    break
+                if now >= next_print:
+                    print(f"  {now - import_ended:5.0f}s after the import: {pending:,} pending", flush=True)
+                    next_print += 10
+                time.sleep(0.2)
+            drained_at, left = progress[-1]
+            rows = connection.execute("SELECT cnpj, enrichment_status FROM companies_company").fetchall()
+        pids = [process.pid for process, _ in self.workers]
+        cpu = sum(cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True))
+        stats, requests = self.fake("/_fake/stats"), self.fake("/_fake/requests")["requests"]
+        return self.result(
+            truth=truth, rows=rows, stats=stats, requests=requests, progress=progress, left=left,
+            import_started=import_started, import_ended=import_ended, drained_at=drained_at,
+            worker_cpu=cpu, load=(load_before, os.getloadavg()),
+        )
+
+    def result(self, *, truth, rows, stats, requests, progress, left, import_started, import_ended,
+               drained_at, worker_cpu, load) -> dict:
+        lookups = [r for r in requests if r["provider"] in RATES]
+        first_lookup = min((r["at"] for r in lookups), default=import_ended)
+        started = min(import_ended, first_lookup)
+        elapsed = drained_at - started
+        done = len(truth) - left
+        per_minute = done / elapsed * 60 if elapsed > 0 else 0.0
+        status = dict(rows)
+        outcomes = Counter((truth[cnpj], status.get(cnpj, "missing")) for cnpj in truth)
+        # Finished with another status than the truth's (still pending: counted as left, not wrong).
+        wrong = {f"{want} -> {got}": n for (want, got), n in outcomes.items() if got not in (want, "pending")}
+        providers = {}
+        for name, (_, seconds) in RATES.items():
+            mine = [r for r in lookups if r["provider"] == name]
+            throttled = [r["at"] for r in mine if r["status"] == 429]
+            counts = stats["by_provider"][name]
+            providers[name] = {
+                **counts,
+                "requests": len(mine),
+                "in_first_window": sum(1 for r in mine if r["at"] < first_lookup + seconds and r["status"] != 429),
+                "max_429_per_window": max_in_window(throttled, seconds),
+                "first_429_s": round(min(throttled) - started, 1) if throttled else None,
+            }
+        return {
+            "companies": len(truth),
+            "not_found_truth": sum(1 for value in truth.values() if value == "not_found"),
+            "import_seconds": import_ended - import_started,
+            "first_lookup_after_import_s": first_lookup - import_ended,
+            "elapsed_seconds": elapsed,
+            "timed_out": left > 0,
+            "left_pending": left,
+            "per_minute": per_minute,
+            "combined_limit_per_minute": COMBINED_PER_MINUTE,
+            "ratio": per_minute / COMBINED_PER_MINUTE,
+            "rate_limited": sum(p["rate_limited"] for p in providers.values()),
+            "max_429_per_window": max(p["max_429_per_window"] for p in providers.values()),
+            "duplicate_found": stats["duplicate_found"],
+            "found_per_cnpj_max": stats["found_per_cnpj_max"],
+            "outcomes": {f"{want} -> {got}": n for (want, got), n in sorted(outcomes.items())},
+            "wrong": wrong,
+            "wrong_total": sum(wrong.values()),
+            "providers": providers,
+            "worker_cpu_ms_per_company": worker_cpu / max(done, 1) * 1000,
+            "progress": [(round(t - started, 1), n) for t, n in progress[:: max(1, len(progress) // 60)]],
+            "load": load,
+            "requests": [{k: r[k] for k in ("provider", "cnpj", "at", "status")} for r in lookups],
+        }
+
+
+def report(result: dict) -> str:
+    def met(ok: bool) -> str:
+        return "yes" if ok else "no"
+
+    wrong = ", ".join(f"{n} {label}" for label, n in result["wrong"].items()) or "none"
+    timed_out = " (gave up: timeout)" if result["timed_out"] else ""
+    lines = [
+        "| enrichment drain | value | target | met |",
+        "| --- | ---: | --- | --- |",
+        f"| companies drained | {result['companies'] - result['left_pending']:,} of {result['companies']:,} "
+        f"in {result['elapsed_seconds']:.1f} s{timed_out} | | |",
+        f"| companies per minute | {result['per_minute']:,.0f} | | |",
+        f"| ratio to the combined limit ({result['combined_limit_per_minute']:,.0f}/min) | {result['ratio']:.2f} "
+        f"| >= {TARGETS['ratio']} | {met(result['ratio'] >= TARGETS['ratio'] and not result['timed_out'])} |",
+        f"| 429s received (all providers) | {result['rate_limited']} | | |",
+        f"| max 429s per provider per rate window | {result['max_429_per_window']} "
+        f"| <= {TARGETS['max_429_per_window']} "
+        f"| {met(result['max_429_per_window'] <= TARGETS['max_429_per_window'])} |",
+        f"| duplicate successful lookups | {result['duplicate_found']} (most per CNPJ: "
+        f"{result['found_per_cnpj_max']}) | {TARGETS['duplicates']} "
+        f"| {met(result['duplicate_found'] <= TARGETS['duplicates'])} |",
+        f"| wrong outcomes (not_found / failed / ok against the truth) | {result['wrong_total']} ({wrong}) "
+        f"| {TARGETS['wrong']} | {met(result['wrong_total'] <= TARGETS['wrong'])} |",
+        "",
+        "| provider | limit | requests | found | not_found | 429 | error | served in the first window "
+        "| max 429s in one window | first 429 at |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, p in result["providers"].items():
+        n, seconds = RATES[name]
+        first = f"{p['first_429_s']} s" if p["first_429_s"] is not None else ""
+        lines.append(
+            f"| {name} | {n}/{seconds}s | {p['requests']:,} | {p['found']:,} | {p['not_found']} | {p['rate_limited']} "
+            f"| {p['error']} | {p['in_first_window']:,} | {p['max_429_per_window']} | {first} |"
+        )
+    (before, after) = result["load"]
+    load = " / ".join(f"{a:.2f} {b:.2f} {c:.2f}" for a, b, c in (before, after))
+    lines += [
+        "",
+        f"Import: {result['import_seconds']:.1f} s; first lookup {result['first_lookup_after_import_s']:+.1f} s "
+        f"from its end. Outcomes (truth -> final): "
+        + ", ".join(f"{label}: {n}" for label, n in result["outcomes"].items())
+        + f". Worker CPU: {result['worker_cpu_ms_per_company']:.1f} ms per company (both workers). "
+        f"{platform.node()}: {os.cpu_count()} cores; load average at start / end: {load}.",
+    ]
+    return "\n".join(lines)
+
+
+def run_drain(*, companies: int = 2000, not_found: int = 20, timeout: float = 240) -> dict | None:
+    """Run the measurement, print its table and write bench/output/drain.{md,json}; None if it failed."""
+    bench = DrainBench(companies=companies, not_found=not_found, timeout=timeout)
+    try:
+        result = bench.run()
+    except Exception as exc:  # reported like a failed wrk measurement; the services still stop
+        print(f"  enrichment drain: FAILED: {type(exc).__name__}: {str(exc)[:2000]}", flush=True)
+        return None
+    finally:
+        bench.stop()
+    table = report(result)
+    print("\n" + table, flush=True)
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "drain.md").write_text(table + "\n")
+    (OUTPUT / "drain.json").write_text(json.dumps({k: v for k, v in result.items() if k != "requests"}, indent=2))
+    # Every lookup the fake received ({provider, cnpj, at, status}), for a closer look at a miss.
+    (OUTPUT / "drain-requests.json").write_text(json.dumps(result["requests"]))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=2000)
+    parser.add_argument("--not-found", type=int, default=20, help="of them, CNPJs no provider knows")
+    parser.add_argument("--timeout", type=float, default=240, help="give up after this many seconds")
+    args = parser.parse_args()
+    result = run_drain(companies=args.companies, not_found=args.not_found, timeout=args.timeout)
+    sys.exit(0 if result is not None else 1)
+
+
+if __name__ == "__main__":
+    main()
