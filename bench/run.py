@@ -1,4 +1,4 @@
-"""`make bench`: HTTP benchmarks of the API against a reference view measured in the same run.
+"""`make bench`: HTTP benchmarks of the API against a reference view, then the enrichment drain.
 
 Starts throwaway PostgreSQL, Redis and secantusdb servers and the fake upstream server, loads
 1,000,000 companies and 100,000 books with the import commands (their rates are reported),
@@ -10,6 +10,7 @@ enrichment drain (bench/drain.py, its own servers): two Celery workers clearing 
 companies against rate-limited fake upstreams. Everything is stopped at the end.
 
     .venv/bin/python bench/run.py [--companies 1000000] [--books 100000] [--duration 8] [--only http|drain]
+        [--drain-companies 2000]
 """
 
 from __future__ import annotations
@@ -378,6 +379,7 @@ def main():
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", choices=("http", "drain"), help="run only the HTTP benchmarks or only the drain")
+    parser.add_argument("--drain-companies", type=int, default=2000, help="pending companies (1%% unknown)")
     parser.add_argument("--drain-timeout", type=float, default=240, help="seconds before the drain gives up")
     args = parser.parse_args()
     if args.only != "drain":
@@ -388,7 +390,8 @@ def main():
             bench.run()
         finally:
             bench.stop()
-    if args.only != "http" and run_drain(timeout=args.drain_timeout) is None:
+    drain = {"companies": args.drain_companies, "not_found": args.drain_companies // 100, "timeout": args.drain_timeout}
+    if args.only != "http" and run_drain(**drain) is None:
         sys.exit(1)
 
 

@@ -12,6 +12,7 @@ from companies import cnpj as cnpj_value
 from companies.models import BOOKKEEPING_FIELDS, UF_CHOICES, Company
 from companies.services import EDITABLE_FIELDS
 from companies.values import NORMALIZERS
+from integrations import guard
 from integrations.cnpj.types import RegistrationStatus
 
 DERIVED_FIELDS = ("url", "cnpj_formatted", "root", "is_head_office")
@@ -245,7 +246,7 @@ class RegistryRecordSerializer(serializers.Serializer):
 
 class ProviderStateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(
-        choices=["ok", "cooling_down", "open"], help_text="cooling_down: after a 429; open: after repeated failures"
+        choices=guard.STATES, help_text="cooling_down: after a 429; open: after repeated failures"
     )
     until = serializers.DateTimeField(allow_null=True, help_text="When a cooling_down or open state ends.")
     used = serializers.IntegerField(allow_null=True, help_text="Calls in the current rate window (all workers).")

@@ -34,6 +34,7 @@ T = TypeVar("T")
 FAILURE_MEMORY_SECONDS = 600
 LIMITS_KEY_PREFIX = "integrations-limits"
 COOLING_DOWN, OPEN, OK = "cooling_down", "open", "ok"
+STATES = (OK, COOLING_DOWN, OPEN)
 
 
 def _uses_redis() -> bool:

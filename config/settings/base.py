@@ -445,5 +445,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "CompanyRegistrationStatusEnum": "companies.models.RegistrationStatus",
         "CompanyEnrichmentStatusEnum": "companies.models.EnrichmentStatus",
+        "StateEnum": "companies.models.UF_CHOICES",
+        "ProviderStateEnum": "integrations.guard.STATES",
     }
 )
