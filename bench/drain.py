@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import random
+import resource
 import secrets
 import shutil
 import subprocess
@@ -40,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.import_companies import postgres_cpu  # noqa: E402
 from scripts.services import PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
 
 PYTHON = sys.executable
@@ -80,6 +82,14 @@ def generate_csv(path: Path, rows: int, not_found: int, seed: int = 7) -> dict[s
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / TICKS
 
 
 def max_in_window(times: list[float], seconds: float) -> int:
@@ -194,6 +204,18 @@ class DrainBench:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- measurement ------------------------------------------------------------------------
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of what this bench runs (the import: this process's reaped children)."""
+        postgres, redis = self.servers
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            "workers": sum(cpu_seconds(process.pid) for process, _ in self.workers),
+            "postgres": postgres_cpu(postgres.process.pid),
+            "redis": cpu_seconds(redis.process.pid),
+            "fake upstreams": cpu_seconds(self.processes[0].pid),
+            "import": children.ru_utime + children.ru_stime,
+        }
+
     def fake(self, path: str):
         import httpx
 
@@ -209,7 +231,7 @@ class DrainBench:
         self.start_workers()
         path = self.workdir / "companies.csv"
         truth = generate_csv(path, self.companies, self.not_found)
-        cpu_before = [cpu_seconds(process.pid) for process, _ in self.workers]
+        cpu_before, machine_before = self.cpu(), machine_busy()
         import_started = time.time()
         self.manage("import_companies", str(path))
         import_ended = time.time()
@@ -233,8 +255,8 @@ class DrainBench:
                 time.sleep(0.2)
             drained_at, left = progress[-1]
             rows = connection.execute("SELECT cnpj, enrichment_status FROM companies_company").fetchall()
-        pids = [process.pid for process, _ in self.workers]
-        cpu = sum(cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True))
+        cpu = {name: seconds - cpu_before[name] for name, seconds in self.cpu().items()}
+        cpu["other processes"] = machine_busy() - machine_before - sum(cpu.values())
         stats, requests = self.fake("/_fake/stats"), self.fake("/_fake/requests")["requests"]
         return self.result(
             truth=truth, rows=rows, stats=stats, requests=requests, progress=progress, left=left,
@@ -286,7 +308,8 @@ class DrainBench:
             "wrong_total": sum(wrong.values()),
             "providers": providers,
             "window_edge_crossed": elapsed > min(seconds for _, seconds in RATES.values()),
-            "worker_cpu_ms_per_company": worker_cpu / max(done, 1) * 1000,
+            "worker_cpu_ms_per_company": worker_cpu["workers"] / max(done, 1) * 1000,
+            "cpu_seconds": {name: round(seconds, 1) for name, seconds in worker_cpu.items()},
             "progress": [(round(t - started, 1), n) for t, n in progress[:: max(1, len(progress) // 60)]],
             "load": load,
             "requests": [{k: r[k] for k in ("provider", "cnpj", "at", "status")} for r in lookups],
@@ -335,14 +358,18 @@ def report(result: dict) -> str:
             "429s come from) was not exercised; more companies (`--drain-companies 4000`) cross it.",
         ]
     (before, after) = result["load"]
+    span = result["elapsed_seconds"] + result["import_seconds"]
+    cores = span * (os.cpu_count() or 1)
     load = " / ".join(f"{a:.2f} {b:.2f} {c:.2f}" for a, b, c in (before, after))
     lines += [
         "",
         f"Import: {result['import_seconds']:.1f} s; first lookup {result['first_lookup_after_import_s']:+.1f} s "
         f"from its end. Outcomes (truth -> final): "
         + ", ".join(f"{label}: {n}" for label, n in result["outcomes"].items())
-        + f". Worker CPU: {result['worker_cpu_ms_per_company']:.1f} ms per company (both workers). "
-        f"{platform.node()}: {os.cpu_count()} cores; load average at start / end: {load}.",
+        + f". Worker CPU: {result['worker_cpu_ms_per_company']:.1f} ms per company. CPU seconds from the "
+        f"import's start to the drain's end ({os.cpu_count()} cores x {span:.0f} s = {cores:.0f} s): "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in result["cpu_seconds"].items())
+        + f". {platform.node()}; load average at start / end: {load}.",
     ]
     return "\n".join(lines)
 
