@@ -13,8 +13,10 @@ no company is pending or due, polling PostgreSQL every 0.2 s and giving up after
 seconds. Reported: companies per minute as a ratio to the combined limit (2,100 a minute); the
 429s the fake sent (its /_fake/stats) and, per provider, the most 429s inside any one rate window
 (a 60 s window slid over the 429s' arrival times in /_fake/requests); duplicate successful
-lookups (`duplicate_found`); companies whose final status differs from the truth. Everything
-listens on 127.0.0.1 and is stopped at the end; worker logs are copied to bench/output/.
+lookups (`duplicate_found`); companies whose final status differs from the truth; and where the
+CPU went (workers, PostgreSQL, Redis, the fake, other processes, the hypervisor), since on a shared
+machine the workers' share of it decides the pace. Everything listens on 127.0.0.1 and is stopped
+at the end; worker logs and every lookup the fake received are written to bench/output/.
 
     .venv/bin/python bench/drain.py [--companies 2000] [--not-found 20] [--timeout 240]
     .venv/bin/python bench/run.py --only drain          # the same, as part of `make bench`
@@ -84,12 +86,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def machine_busy() -> float:
-    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
-    user, nice, system, idle, iowait, irq, softirq, steal = (
-        int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
-    )
-    return (user + nice + system + irq + softirq + steal) / TICKS
+def machine_cpu() -> tuple[float, float]:
+    """(busy, stolen): CPU seconds the machine's cores were busy, and taken by the hypervisor."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4] - fields[7]) / TICKS, fields[7] / TICKS
 
 
 def max_in_window(times: list[float], seconds: float) -> int:
@@ -147,9 +147,7 @@ class DrainBench:
         }
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, text=True, capture_output=True
-        )
+        result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, text=True, capture_output=True)
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
         return result.stdout
@@ -231,7 +229,7 @@ class DrainBench:
         self.start_workers()
         path = self.workdir / "companies.csv"
         truth = generate_csv(path, self.companies, self.not_found)
-        cpu_before, machine_before = self.cpu(), machine_busy()
+        cpu_before, machine_before = self.cpu(), machine_cpu()
         import_started = time.time()
         self.manage("import_companies", str(path))
         import_ended = time.time()
@@ -256,7 +254,8 @@ class DrainBench:
             drained_at, left = progress[-1]
             rows = connection.execute("SELECT cnpj, enrichment_status FROM companies_company").fetchall()
         cpu = {name: seconds - cpu_before[name] for name, seconds in self.cpu().items()}
-        cpu["other processes"] = machine_busy() - machine_before - sum(cpu.values())
+        busy, stolen = (after - before for after, before in zip(machine_cpu(), machine_before, strict=True))
+        cpu["other processes"], cpu["stolen by the hypervisor"] = busy - sum(cpu.values()), stolen
         stats, requests = self.fake("/_fake/stats"), self.fake("/_fake/requests")["requests"]
         return self.result(
             truth=truth, rows=rows, stats=stats, requests=requests, progress=progress, left=left,
@@ -290,7 +289,6 @@ class DrainBench:
             }
         return {
             "companies": len(truth),
-            "not_found_truth": sum(1 for value in truth.values() if value == "not_found"),
             "import_seconds": import_ended - import_started,
             "first_lookup_after_import_s": first_lookup - import_ended,
             "elapsed_seconds": elapsed,
@@ -319,7 +317,6 @@ class DrainBench:
 def report(result: dict) -> str:
     def met(ok: bool) -> str:
         return "yes" if ok else "no"
-
     wrong = ", ".join(f"{n} {label}" for label, n in result["wrong"].items()) or "none"
     timed_out = " (gave up: timeout)" if result["timed_out"] else ""
     lines = [
@@ -352,11 +349,8 @@ def report(result: dict) -> str:
             f"| {p['error']} | {p['in_first_window']:,} | {p['max_429_per_window']} | {first} |"
         )
     if not result["window_edge_crossed"]:
-        lines += [
-            "",
-            "The drain ended inside the providers' first rate window, so the pace at a window's edge (where "
-            "429s come from) was not exercised; more companies (`--drain-companies 4000`) cross it.",
-        ]
+        lines += ["", "The drain ended inside the providers' first rate window, so the pace at a window's edge "
+                  "(where 429s come from) was not exercised; more companies (`--drain-companies 4000`) cross it."]
     (before, after) = result["load"]
     span = result["elapsed_seconds"] + result["import_seconds"]
     cores = span * (os.cpu_count() or 1)

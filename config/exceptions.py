@@ -79,7 +79,7 @@ def _outage_exceptions():
 OUTAGE_EXCEPTIONS = _outage_exceptions()
 
 
-def _outage_in(exc) -> BaseException | None:
+def outage_in(exc) -> BaseException | None:
     """The outage exception behind `exc`, if any: django-mongodb-backend, for one, re-raises
     pymongo's connection errors as a plain DatabaseError, so follow the cause chain."""
     seen = set()
@@ -163,7 +163,7 @@ def api_exception_handler(exc, context):
     """DRF's handler, extended once: every error becomes the shape above."""
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
-    elif (outage := _outage_in(exc)) is not None:
+    elif (outage := outage_in(exc)) is not None:
         service = _service_name(outage)
         logger.warning("backing service %s unavailable: %s", service, str(outage).splitlines()[0][:300])
         exc = ServiceUnavailable(f"The {service} is unavailable; try again shortly.", service=service)

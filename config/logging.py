@@ -112,6 +112,29 @@ def redact(text: str) -> str:
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+class OutagesWithoutTraceback(logging.Filter):
+    """A record carrying a backing service's outage (PostgreSQL, Redis, MongoDB down) is an
+    expected condition: one WARNING line naming the error, without the traceback. Beat, for one,
+    logs every failed schedule sync with a full traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or record.exc_info[1] is None:
+            return True
+        from config.exceptions import outage_in
+
+        outage = outage_in(record.exc_info[1])
+        if outage is None:
+            return True
+        first_line = str(outage).strip().splitlines()[0] if str(outage).strip() else ""
+        record.msg = f"{record.getMessage()} [{type(outage).__name__}: {first_line}]"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 class RedactSecrets(logging.Filter):
     """Rewrites each record's message, extra fields (e.g. SQL parameters) and traceback with
     secrets replaced: JSON output includes extra fields, so they are cleaned too."""

@@ -344,6 +344,7 @@ LOGGING = {
     "filters": {
         # request_id and, inside Celery tasks, task_id; then secrets out of everything.
         "ids": {"()": "config.logging.RequestTaskIds"},
+        "outages": {"()": "config.logging.OutagesWithoutTraceback"},
         "redact": {"()": "config.logging.RedactSecrets"},
     },
     "formatters": {
@@ -362,7 +363,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["ids", "redact"],
+            "filters": ["ids", "outages", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -269,3 +269,27 @@ def test_redact_patterns(text):
     cleaned = redact(text)
     assert "[REDACTED]" in cleaned
     assert not any(secret in cleaned for secret in ("abc.def.ghi", "hunter2", "c2lnbmF0dXJl", "0123456789abcdefghij"))
+
+
+def test_a_backing_service_outage_is_one_warning_line_without_traceback(log_output):
+    from django.db import OperationalError
+
+    stream = log_output("plain")
+    beat_like = logging.getLogger("config.tests.task")
+    try:
+        try:
+            raise ConnectionRefusedError("refused")
+        except ConnectionRefusedError as cause:
+            raise OperationalError("connection failed: connection refused\n\tIs the server running?") from cause
+    except OperationalError:
+        beat_like.error("Database gave error: %s", "sync", exc_info=True)
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        beat_like.error("something else broke", exc_info=True)
+    text = stream.getvalue()
+    assert "Traceback" in text and text.count("Traceback") == 1  # the bug keeps its traceback
+    outage = plain_records(io.StringIO(text.split("\n", 1)[0] + "\n"))
+    ((message, record),) = outage.items()
+    assert record["level"] == "WARNING"
+    assert message == "Database gave error: sync [OperationalError: connection failed: connection refused]"
