@@ -11,13 +11,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from integrations.cnpj.types import cnae_code
+
 UFS = (
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
     "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
 )
 
 _NON_DIGITS = re.compile(r"\D")
-CNAE_LENGTH = 7
 
 
 def _digits(value: Any) -> str:
@@ -25,13 +26,8 @@ def _digits(value: Any) -> str:
 
 
 def normalize_cnae(value: Any) -> str:
-    """`62.01-5-01` or `6201-5/01` -> `6201501`; the integer 111301 (leading zero lost) -> `0111301`."""
-    if value is None or value == "":
-        return ""
-    digits = _digits(value)
-    if len(digits) == CNAE_LENGTH - 1 and not isinstance(value, str):
-        digits = digits.zfill(CNAE_LENGTH)  # an integer code lost its leading zero
-    return digits
+    """The CNAE code as stored (integrations.cnpj.types.cnae_code: one rule for every writer)."""
+    return cnae_code(value)
 
 
 def normalize_ibge_code(value: Any) -> str:

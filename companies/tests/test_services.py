@@ -191,3 +191,11 @@ def test_registry_values_with_null_characters_are_skipped():
     services.company_apply_registry_record(company=company, record=record)
     company.refresh_from_db()
     assert (company.trade_name, company.legal_name, company.registry_payload) == ("Kept", "OK", None)
+
+
+@pytest.mark.parametrize("value", [6201501, "62.01-5-01", 111301, "620150", "00.00-0-00", None])
+def test_clients_cnae_codes_follow_the_registrys_rule(value):
+    from companies.values import normalize_cnae
+    from integrations.cnpj.types import cnae_code
+
+    assert normalize_cnae(value) == cnae_code(value)  # one normaliser for every writer

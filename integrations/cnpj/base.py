@@ -122,14 +122,6 @@ def parse_status(value: Any) -> RegistrationStatus:
     return STATUS_BY_TEXT.get(raw.lower(), RegistrationStatus.UNKNOWN)
 
 
-def cnae_code(value: Any) -> str:
-    """6201501 / "62.01-5-01" / "0111301" -> "6201501" (7 digits); a blank or all-zero code -> ''."""
-    digits = re.sub(r"\D", "", text(value))
-    if not digits or not digits.strip("0"):
-        return ""
-    return digits.zfill(7)
-
-
 def digits(value: Any) -> str:
     return re.sub(r"\D", "", text(value))
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 
 from integrations.cnpj import base
-from integrations.cnpj.types import Activity, Address, BadResponse, Partner, RegistryRecord
+from integrations.cnpj.types import Activity, Address, BadResponse, Partner, RegistryRecord, cnae_code
 
 NAME = "brasilapi"
 
@@ -21,7 +21,7 @@ def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:
     legal_name = base.text(payload.get("razao_social"))
     if not legal_name:
         raise BadResponse(f"{NAME}: answer without razao_social", provider=NAME)
-    main_code = base.cnae_code(payload.get("cnae_fiscal"))
+    main_code = cnae_code(payload.get("cnae_fiscal"))
     return RegistryRecord(
         cnpj=base.compact_cnpj(payload.get("cnpj"), fallback=cnpj),
         legal_name=legal_name,
@@ -40,7 +40,7 @@ def parse(payload: dict[str, Any], *, cnpj: str) -> RegistryRecord:
         secondary_activities=tuple(
             Activity(code=code, description=base.text(item.get("descricao")))
             for item in base.objects(payload.get("cnaes_secundarios"))
-            if (code := base.cnae_code(item.get("codigo")))
+            if (code := cnae_code(item.get("codigo")))
         ),
         partners=tuple(
             Partner(

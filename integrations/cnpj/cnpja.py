@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from integrations.cnpj import base
-from integrations.cnpj.types import Activity, Address, BadResponse, Partner, RegistryRecord
+from integrations.cnpj.types import Activity, Address, BadResponse, Partner, RegistryRecord, cnae_code
 
 NAME = "cnpja"
 
@@ -75,7 +75,7 @@ def _list(value: Any) -> list[dict[str, Any]]:
 
 def _activity(value: Any) -> Activity | None:
     item = _object(value)
-    code = base.cnae_code(item.get("id"))
+    code = cnae_code(item.get("id"))
     return Activity(code=code, description=base.text(item.get("text"))) if code else None
 
 

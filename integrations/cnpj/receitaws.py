@@ -15,6 +15,7 @@ from integrations.cnpj.types import (
     Partner,
     RateLimited,
     RegistryRecord,
+    cnae_code,
 )
 
 NAME = "receitaws"
@@ -84,7 +85,7 @@ def _activities(value: Any) -> list[Activity]:
     return [
         Activity(code=code, description=base.text(item.get("text")))
         for item in base.objects(value)
-        if (code := base.cnae_code(item.get("code")))
+        if (code := cnae_code(item.get("code")))
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,7 +24,26 @@ __all__ = [
     "RegistrationStatus",
     "RegistryRecord",
     "Unavailable",
+    "cnae_code",
 ]
+
+
+CNAE_LENGTH = 7
+
+
+def cnae_code(value: Any) -> str:
+    """A CNAE activity code as stored: 7 digits. `62.01-5-01` / `6201-5/01` -> `6201501`; an
+    integer that lost its leading zero (111301) -> `0111301`; blank or all zeros -> ''. Any other
+    length is left as it is, for validation to refuse. The one normaliser, for the providers'
+    answers and for what clients send."""
+    if value is None or isinstance(value, bool):
+        return ""
+    digits = re.sub(r"\D", "", str(value))
+    if not digits.strip("0"):
+        return ""
+    if len(digits) == CNAE_LENGTH - 1 and isinstance(value, int):
+        digits = digits.zfill(CNAE_LENGTH)
+    return digits
 
 
 class RegistrationStatus(TextChoices):

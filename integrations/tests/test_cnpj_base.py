@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from integrations.cnpj import base
-from integrations.cnpj.types import RegistrationStatus
+from integrations.cnpj.types import RegistrationStatus, cnae_code
 
 
 @pytest.mark.parametrize(
@@ -64,10 +64,18 @@ def test_parse_status(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(6201501, "6201501"), ("62.01-5-01", "6201501"), (111301, "0111301"), ("00.00-0-00", ""), (None, "")],
+    [
+        (6201501, "6201501"),
+        ("62.01-5-01", "6201501"),
+        (111301, "0111301"),
+        ("00.00-0-00", ""),
+        (None, ""),
+        ("620150", "620150"),  # six digits as text: left for validation to refuse, not guessed
+        (True, ""),
+    ],
 )
 def test_cnae_code(value, expected):
-    assert base.cnae_code(value) == expected
+    assert cnae_code(value) == expected
 
 
 def test_text_helpers():
