@@ -158,6 +158,9 @@ class CompanyAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Push selected companies to Pipefy", permissions=["change"])
     def push_to_pipefy(self, request, queryset):
+        if not enrichment.pipefy_configured():
+            self.message_user(request, enrichment.PIPEFY_NOT_CONFIGURED, messages.ERROR)
+            return
         carded = queryset.exclude(pipefy_card_id="").count()
         uncarded = queryset.filter(pipefy_card_id="")
         self._enqueue_each(request, uncarded, company_tasks.company_pipefy_enqueue, "Pipefy push")

@@ -103,6 +103,15 @@ def _enrichment_later(company: Company, result: LookupResult):
 
 
 # --- Pipefy ------------------------------------------------------------------------------------
+PIPEFY_NOT_CONFIGURED = (
+    "Pipefy is not configured on this server (PIPEFY_TOKEN and PIPEFY_PIPE_ID); nothing was queued."
+)
+
+
+def pipefy_configured() -> bool:
+    return bool(settings.PIPEFY_TOKEN and settings.PIPEFY_PIPE_ID)
+
+
 def pipefy_title(company: Company) -> str:
     name = company.legal_name or company.trade_name or "(name unknown)"
     return f"{company.cnpj_formatted} {name}"

@@ -272,15 +272,19 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
                 "PipefyCardExists",
                 {"pipefy_card_id": drf_serializers.CharField(), "status": drf_serializers.CharField()},
             ),
+            409: OpenApiResponse(description="Pipefy is not configured on this server; nothing was queued."),
         },
         summary="Push to Pipefy",
     )
     @action(detail=True, methods=["post"])
     def pipefy(self, request, cnpj):
-        """Queue the Pipefy push: 202 with the task id, or 200 with the card id if it has one."""
+        """Queue the Pipefy push: 202 with the task id, or 200 with the card id if it has one;
+        409 when Pipefy is not configured here (nothing is queued)."""
         company = self._company_or_404(cnpj)
         if company.pipefy_card_id:
             return Response({"pipefy_card_id": company.pipefy_card_id, "status": "exists"})
+        if not enrichment.pipefy_configured():
+            raise Conflict(enrichment.PIPEFY_NOT_CONFIGURED, code="pipefy_not_configured")
         return self._queued(company_tasks.company_pipefy_enqueue(cnpj=company.cnpj))
 
 

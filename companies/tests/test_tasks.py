@@ -273,7 +273,17 @@ def test_refresh_endpoint_with_the_broker_down_is_503(api):
     assert not TaskResult.objects.exists()
 
 
-def test_pipefy_endpoint_queues_or_answers_with_the_card(api):
+def test_pipefy_endpoint_refuses_clearly_when_pipefy_is_not_configured(api, settings):
+    settings.PIPEFY_TOKEN = ""
+    _company()
+    response = api.post(f"/api/companies/{VALID}/pipefy/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "pipefy_not_configured" and "PIPEFY_TOKEN" in response.json()["message"]
+    assert not TaskResult.objects.exists()
+
+
+def test_pipefy_endpoint_queues_or_answers_with_the_card(api, settings):
+    settings.PIPEFY_TOKEN, settings.PIPEFY_PIPE_ID = "token", "1"
     company = _company()
     queued = api.post(f"/api/companies/{VALID}/pipefy/")
     assert queued.status_code == 202
@@ -381,7 +391,8 @@ def test_command_bad_numbers_are_usage_errors(arguments):
 
 
 # --- admin actions -------------------------------------------------------------------------------
-def test_admin_actions_queue_tasks(client):
+def test_admin_actions_queue_tasks(client, settings):
+    settings.PIPEFY_TOKEN, settings.PIPEFY_PIPE_ID = "token", "1"
     admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "s3cret-Passw0rd!")
     client.force_login(admin)
     company = _company(due=False)
@@ -393,3 +404,15 @@ def test_admin_actions_queue_tasks(client):
     names = sorted(TaskResult.objects.values_list("task_name", flat=True))
     assert names == ["companies.enrich", "companies.push_to_pipefy"]
     assert len(queued_task_ids()) == 2
+
+
+def test_admin_push_refuses_clearly_when_pipefy_is_not_configured(client, settings):
+    settings.PIPEFY_TOKEN = ""
+    admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "s3cret-Passw0rd!")
+    client.force_login(admin)
+    company = _company(due=False)
+    response = client.post(
+        "/admin/companies/company/", {"action": "push_to_pipefy", "_selected_action": [company.pk]}, follow=True
+    )
+    assert "Pipefy is not configured on this server" in response.content.decode()
+    assert not TaskResult.objects.exists()
