@@ -20,6 +20,7 @@ from collections import Counter
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections
 from django.db.models import Count
 
@@ -43,6 +44,8 @@ from tasks.base import backoff_seconds
 logger = logging.getLogger(__name__)
 
 NOT_IN_REGISTRY = "No registry provider knows this CNPJ."
+# How long a provider's "unknown CNPJ" stands while the other providers are waited for.
+UNKNOWN_MEMORY_SECONDS = 3600
 OUTAGE_PAUSE_SECONDS = 2.0
 
 
@@ -50,7 +53,13 @@ OUTAGE_PAUSE_SECONDS = 2.0
 def enrichment_attempt(company: Company) -> dict[str, Any]:
     """Ask the registry about a claimed company once and record the outcome (see the module doc).
     Returns {cnpj, enrichment_status, registry_source, next_attempt_at}."""
-    result = registry_ask(company.cnpj)
+    unknown_key = f"companies:enrichment:unknown_to:{company.cnpj}"
+    result = registry_ask(company.cnpj, known_unknown=cache.get(unknown_key) or ())
+    if result.retryable and result.unknown_to:
+        # Those providers need not be asked again: the CNPJ is unknown once the others agree.
+        cache.set(unknown_key, result.unknown_to, timeout=UNKNOWN_MEMORY_SECONDS)
+    else:
+        cache.delete(unknown_key)
     next_attempt_at = None
     if result.record is not None:
         with acting_as(f"provider:{result.record.source}"):

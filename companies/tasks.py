@@ -108,8 +108,11 @@ def backlog_drain_task(self, slot: int = 0) -> dict:
         report = enrichment.backlog_drain(seconds=settings.BACKLOG_DRAIN_SECONDS)
     finally:
         cache.delete(running)
-    if report["next_in"] is not None:
-        backlog_kick(countdown=report["next_in"], slots=[slot])
+    if (next_in := report["next_in"]) is not None:
+        # A wait the next drain can sleep through is no countdown: a worker holds every message
+        # with a countdown it receives, so the other drainers' slots would sit with it, idle.
+        countdown = 0 if next_in <= settings.BACKLOG_DRAIN_SECONDS else next_in
+        backlog_kick(countdown=countdown, slots=[slot])
     return {"slot": slot, **report}
 
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from limits import parse, storage, strategies
+from limits import RateLimitItemPerSecond, parse, storage, strategies
 from redis.exceptions import RedisError
 
 from integrations.errors import IntegrationError, RateLimited, Skipped, Unavailable
@@ -58,7 +58,8 @@ class ProviderGuard:
 
     def __init__(self, name: str, *, rate: str | None, fail_max: int, reset_seconds: float):
         self.name = name
-        self.rate = parse(rate) if rate else None
+        self.configured = parse(rate) if rate else None
+        self.rate = _counted(self.configured) if self.configured else None
         self.fail_max = fail_max
         self.reset_seconds = reset_seconds
 
@@ -111,7 +112,7 @@ class ProviderGuard:
         except RedisError:
             logger.warning("rate limit store unavailable; calling %s without a limit", self.name)
             return
-        raise Skipped(f"{self.name}: shared rate limit {self.rate} reached", provider=self.name, retry_after=wait)
+        raise Skipped(f"{self.name}: shared rate limit {self.configured} reached", provider=self.name, retry_after=wait)
 
     def _token_wait(self) -> float:
         reset_at = _rate_limiter().get_window_stats(self.rate, "provider", self.name).reset_time
@@ -177,14 +178,23 @@ class ProviderGuard:
             "state": state,
             "until": datetime.fromtimestamp(until, tz=UTC).isoformat() if until else None,
             "used": used,
-            "limit": self.rate.amount if self.rate else None,
-            "window_seconds": self.rate.get_expiry() if self.rate else None,
+            "limit": self.configured.amount if self.configured else None,
+            "window_seconds": self.configured.get_expiry() if self.configured else None,
         }
 
     @property
     def per_minute(self) -> float | None:
         """The allowed rate in calls per minute (None: unlimited)."""
-        return self.rate.amount * 60 / self.rate.get_expiry() if self.rate else None
+        return self.configured.amount * 60 / self.configured.get_expiry() if self.configured else None
+
+
+def _counted(rate):
+    """The window the guard counts in: a second longer than the provider's when that is 10 s or
+    more. A call leaves here some milliseconds before it reaches the provider, and the workers
+    that wake when capacity returns would otherwise land a call just inside the provider's
+    previous window and get a 429 (costs 1/60 of a per-minute limit)."""
+    expiry = rate.get_expiry()
+    return RateLimitItemPerSecond(rate.amount, expiry + 1) if expiry >= 10 else rate
 
 
 def provider_guard(name: str) -> ProviderGuard:

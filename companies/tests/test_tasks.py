@@ -416,3 +416,16 @@ def test_admin_push_refuses_clearly_when_pipefy_is_not_configured(client, settin
     )
     assert "Pipefy is not configured on this server" in response.content.decode()
     assert not TaskResult.objects.exists()
+
+
+def test_an_unknown_answer_is_remembered_while_the_other_providers_are_waited_for(fake_settings, fake):
+    number = trigger_cnpj("404")
+    fake_settings.PROVIDER_RATES = {"cnpja": "1/minute"}
+    provider_guard("cnpja").call(lambda: None)  # CNPJa cannot be asked now
+    _company(number)
+    assert _enrich(number)["enrichment_status"] == "pending"
+    fake_settings.PROVIDER_RATES = {}  # CNPJa's capacity is back
+    Company.objects.filter(cnpj=number).update(enrichment_due_at=timezone.now())
+    assert _enrich(number)["enrichment_status"] == "not_found"
+    asked = [r["provider"] for r in fake.state.requests if r["cnpj"] == number]
+    assert asked == ["brasilapi", "receitaws", "cnpja"]  # each asked once

@@ -10,7 +10,7 @@ unknown only when every configured provider was asked and answered so.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -73,10 +73,14 @@ class LookupResult:
         return "; ".join(parts)
 
 
-def registry_ask(cnpj: str) -> LookupResult:
-    """Ask the providers about a compact, valid CNPJ until one knows it; never raises for them."""
+def registry_ask(cnpj: str, *, known_unknown: Iterable[str] = ()) -> LookupResult:
+    """Ask the providers about a compact, valid CNPJ until one knows it; never raises for them.
+    Providers in `known_unknown` answered "unknown CNPJ" a moment ago and are not asked again."""
     result = LookupResult()
     for name in configured_providers():
+        if name in known_unknown:
+            result.unknown_to.append(name)
+            continue
         try:
             result.record = provider_guard(name).call(PROVIDERS[name], cnpj)
             return result

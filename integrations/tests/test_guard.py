@@ -36,7 +36,7 @@ def test_rate_limit_is_shared_between_guard_instances(settings, upstream):
     assert upstream.calls == 2
     assert guard.provider_guard("receitaws").capacity_wait() == pytest.approx(caught.value.retry_after, abs=1)
     assert guard.provider_guard("receitaws").status()["used"] == 2
-    assert 0 < caught.value.retry_after <= 60
+    assert 0 < caught.value.retry_after <= 61  # counted a second longer than the provider
     # The window lives in Redis, where every worker sees it.
     assert get_redis_connection("default").keys(f"{guard.LIMITS_KEY_PREFIX}*")
 
@@ -115,3 +115,10 @@ def test_local_memory_cache_works_per_process(settings, upstream):
         assert cache.get("anything") is None
     finally:
         guard._rate_limiter.cache_clear()
+
+
+def test_a_window_is_counted_a_second_longer_than_the_providers(settings):
+    settings.PROVIDER_RATES = {"receitaws": "3/minute", "brasilapi": "5/second"}
+    receitaws, brasilapi = guard.provider_guard("receitaws"), guard.provider_guard("brasilapi")
+    assert receitaws.rate.get_expiry() == 61 and brasilapi.rate.get_expiry() == 1  # short windows as given
+    assert receitaws.status()["window_seconds"] == 60 and receitaws.per_minute == 3  # what operators set

@@ -69,3 +69,17 @@ def test_transport_failures_become_unavailable(side_effect, message):
     with http.build_client() as client, pytest.raises(Unavailable, match=message) as caught:
         http.request(client, "GET", URL, provider="upstream")
     assert caught.value.provider == "upstream"
+
+
+def test_clients_share_one_tls_context_that_verifies_like_httpx():
+    import ssl
+
+    first, second = http.build_client(), http.build_client()
+    try:
+        assert http.tls_context() is http.tls_context()
+        context = http.tls_context()
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert context.cert_store_stats()["x509_ca"] > 0  # the CA bundle is loaded
+    finally:
+        first.close()
+        second.close()
