@@ -117,8 +117,11 @@ def test_local_memory_cache_works_per_process(settings, upstream):
         guard._rate_limiter.cache_clear()
 
 
-def test_a_window_is_counted_a_second_longer_than_the_providers(settings):
-    settings.PROVIDER_RATES = {"receitaws": "3/minute", "brasilapi": "5/second"}
-    receitaws, brasilapi = guard.provider_guard("receitaws"), guard.provider_guard("brasilapi")
-    assert receitaws.rate.get_expiry() == 61 and brasilapi.rate.get_expiry() == 1  # short windows as given
-    assert receitaws.status()["window_seconds"] == 60 and receitaws.per_minute == 3  # what operators set
+def test_the_guard_counts_a_little_less_than_the_provider_allows(settings):
+    settings.PROVIDER_RATES = {"receitaws": "3/minute", "brasilapi": "200 per 10 seconds", "cnpja": "5/second"}
+    receitaws, brasilapi, cnpja = (guard.provider_guard(name) for name in ("receitaws", "brasilapi", "cnpja"))
+    assert (receitaws.rate.amount, receitaws.rate.get_expiry()) == (3, 61)  # a second longer
+    assert (brasilapi.rate.amount, brasilapi.rate.get_expiry()) == (196, 10)  # room for calls in flight
+    assert (cnpja.rate.amount, cnpja.rate.get_expiry()) == (5, 1)  # too small to trim
+    assert receitaws.status()["window_seconds"] == 60 and receitaws.status()["limit"] == 3  # what operators set
+    assert brasilapi.per_minute == 1200
