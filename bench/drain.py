@@ -6,7 +6,8 @@ upstreams enforcing 1,200, 600 and 300 lookups a minute (BrasilAPI, ReceitaWS, C
 Retry-After beyond), counted in 10 s windows (200, 100 and 50 per 10 s) so that 2,000 companies
 take about a minute and cross several windows' edges, and two `celery -A config worker
 --pool=solo --concurrency=1` processes on PRODUCTION settings with the same rates
-(`BRASILAPI_RATE="200 per 10 seconds"`, ...), BACKLOG_DRAINERS=2 and the Pipefy auto-push off. Then `manage.py import_companies` loads 2,000 companies with valid
+(`BRASILAPI_RATE="200 per 10 seconds"`, ...), BACKLOG_DRAINERS=2 and the Pipefy auto-push off.
+Then `manage.py import_companies` loads 2,000 companies with valid
 CNPJs, 20 of them the fake's "unknown everywhere" trigger (truth: not_found; the others: ok).
 
 Measured from the import's end (or the first lookup the fake received, if that came first) until
