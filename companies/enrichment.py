@@ -47,6 +47,8 @@ NOT_IN_REGISTRY = "No registry provider knows this CNPJ."
 # How long a provider's "unknown CNPJ" stands while the other providers are waited for.
 UNKNOWN_MEMORY_SECONDS = 3600
 OUTAGE_PAUSE_SECONDS = 2.0
+# A drainer says it is alive at least this often (its slot is free soon after it dies).
+HEARTBEAT_SECONDS = 5.0
 
 
 # --- the registry ------------------------------------------------------------------------------
@@ -213,12 +215,17 @@ def next_work_in() -> float | None:
     return min(waits) if waits else None
 
 
-def backlog_drain(*, seconds: float, sleep=time.sleep) -> dict[str, Any]:
+def backlog_drain(*, seconds: float, sleep=time.sleep, heartbeat=None) -> dict[str, Any]:
     """Work through both backlogs for up to `seconds`, at the pace the providers allow: sleep
-    while nothing can be done yet. Returns {done: {outcome: n}, next_in: seconds or None}."""
+    while nothing can be done yet (in naps of at most HEARTBEAT_SECONDS, calling `heartbeat`
+    between them). Returns {done: {outcome: n}, next_in: seconds or None}."""
     deadline = time.monotonic() + seconds
     done: Counter[str] = Counter()
+    beat_at = 0.0
     while (left := deadline - time.monotonic()) > 0:
+        if heartbeat is not None and time.monotonic() >= beat_at:
+            heartbeat()
+            beat_at = time.monotonic() + HEARTBEAT_SECONDS
         try:
             worked = False
             for queue in (ENRICHMENT, PIPEFY):
@@ -235,7 +242,7 @@ def backlog_drain(*, seconds: float, sleep=time.sleep) -> dict[str, Any]:
             continue
         if wait is None or wait > left:
             break
-        sleep(max(wait, 0.01))
+        sleep(min(max(wait, 0.01), HEARTBEAT_SECONDS))
     try:
         next_in = next_work_in()
     except OUTAGE_EXCEPTIONS:

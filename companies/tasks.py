@@ -101,11 +101,15 @@ def backlog_drain_task(self, slot: int = 0) -> dict:
     running = _slot_key("running", slot)
     holder = self.request.id or "-"
     # A message delivered again after its worker died finds its own id here and takes over.
-    taken = cache.add(running, holder, timeout=settings.BACKLOG_DRAIN_SECONDS + KICK_SECONDS)
+    # The slot is held for a few heartbeats at a time: a drainer killed outright frees it soon.
+    held_for = int(enrichment.HEARTBEAT_SECONDS * 3)
+    taken = cache.add(running, holder, timeout=held_for)
     if not taken and cache.get(running) != holder:
         return {"slot": slot, "detail": "another drainer holds this slot"}
     try:
-        report = enrichment.backlog_drain(seconds=settings.BACKLOG_DRAIN_SECONDS)
+        report = enrichment.backlog_drain(
+            seconds=settings.BACKLOG_DRAIN_SECONDS, heartbeat=lambda: cache.set(running, holder, timeout=held_for)
+        )
     finally:
         cache.delete(running)
     if (next_in := report["next_in"]) is not None:
@@ -195,8 +199,9 @@ def companies_refresh_queue(*, stale_days: int | None = None, limit: int | None 
     `stale_days` (default REGISTRY_MAX_AGE_DAYS) ago, oldest first. Returns {unfinished, stale}."""
     days = settings.REGISTRY_MAX_AGE_DAYS if stale_days is None else stale_days
     limit = settings.REGISTRY_REFRESH_BATCH if limit is None else limit
+    not_queued = Company.objects.filter(enrichment_due_at__isnull=True)  # those backing off keep their time
     unfinished = backlog.queue_request(
-        ENRICHMENT, Company.objects.filter(enrichment_status__in=[EnrichmentStatus.PENDING, EnrichmentStatus.FAILED])
+        ENRICHMENT, not_queued.filter(enrichment_status__in=[EnrichmentStatus.PENDING, EnrichmentStatus.FAILED])
     )
     stale_ids = list(companies_stale(stale_days=days).values_list("pk", flat=True)[:limit])
     stale = backlog.queue_request(ENRICHMENT, Company.objects.filter(pk__in=stale_ids))

@@ -118,7 +118,8 @@ class OutagesWithoutTraceback(logging.Filter):
     logs every failed schedule sync with a full traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.exc_info or record.exc_info[1] is None:
+        # A CRITICAL record is never expected: a process is going down, whatever the cause.
+        if not record.exc_info or record.exc_info[1] is None or record.levelno >= logging.CRITICAL:
             return True
         from config.exceptions import outage_in
 

@@ -3,8 +3,9 @@ circuit breaker.
 
 State lives in Redis in Redis deployments (the rate limit through `limits`' moving window, the
 rest through Django's cache), so all web and worker processes share each provider's capacity;
-with the local-memory cache of `make run` it is per process. A Redis outage never blocks a call:
-the guard then lets calls through.
+with the local-memory cache of `make run` it is per process. While Redis is down, a provider
+with a limit is held back (its count cannot be shared, and a ban costs more than a wait); one
+without a limit is called.
 
 A call the guard refuses raises `Skipped` (the provider was not asked) with the seconds until it
 can be asked again; `capacity_wait()` tells the same without taking anything.
@@ -34,6 +35,8 @@ T = TypeVar("T")
 FAILURE_MEMORY_SECONDS = 600
 LIMITS_KEY_PREFIX = "integrations-limits"
 COOLING_DOWN, OPEN, OK = "cooling_down", "open", "ok"
+# Seconds a provider with a limit is held back while the shared count (Redis) cannot be read.
+STORE_DOWN_WAIT = 5.0
 STATES = (OK, COOLING_DOWN, OPEN)
 
 
@@ -109,9 +112,12 @@ class ProviderGuard:
             if limiter.hit(self.rate, "provider", self.name):
                 return
             wait = self._token_wait()
-        except RedisError:
-            logger.warning("rate limit store unavailable; calling %s without a limit", self.name)
-            return
+        except RedisError as exc:
+            # Without the shared count every worker would call at will: a provider's ban costs more
+            # than a wait. The provider is held back until the store answers again.
+            raise Skipped(
+                f"{self.name}: shared rate limit store unavailable", provider=self.name, retry_after=STORE_DOWN_WAIT
+            ) from exc
         raise Skipped(f"{self.name}: shared rate limit {self.configured} reached", provider=self.name, retry_after=wait)
 
     def _token_wait(self) -> float:
@@ -131,7 +137,7 @@ class ProviderGuard:
                 return 0.0
             return self._token_wait()
         except RedisError:
-            return 0.0
+            return STORE_DOWN_WAIT
 
     def cool_down(self, seconds: float) -> None:
         logger.warning("%s answered 429: not asked for %.0fs", self.name, seconds)

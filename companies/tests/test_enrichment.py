@@ -4,6 +4,7 @@ command and the admin (real PostgreSQL and Redis, fake upstreams over HTTP)."""
 import io
 import json
 import re
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -115,3 +116,18 @@ def test_the_api_the_command_and_the_admin_show_the_same_figures(api, client, fa
 def test_the_figures_need_a_credential(client_anon, read_only_api):
     assert client_anon.get("/api/enrichment/").status_code == 401
     assert read_only_api.get("/api/enrichment/").status_code == 200
+
+
+def test_a_drainer_waiting_for_work_naps_briefly_and_says_it_is_alive(fake_settings, monkeypatch):
+    monkeypatch.setattr(enrichment, "HEARTBEAT_SECONDS", 0.2)
+    _due(_cnpj(21))
+    Company.objects.update(enrichment_due_at=timezone.now() + timezone.timedelta(seconds=0.7))
+    beats, naps = [], []
+
+    def nap(seconds):
+        naps.append(seconds)
+        time.sleep(seconds)
+
+    report = enrichment.backlog_drain(seconds=2, sleep=nap, heartbeat=lambda: beats.append(time.monotonic()))
+    assert report["done"] == {"ok": 1}
+    assert naps and max(naps) <= 0.2 and len(beats) >= 3

@@ -384,10 +384,26 @@ def test_command_refuses_bad_input():
         call_command("refresh_companies", "--cnpj", VALID)
 
 
-@pytest.mark.parametrize("arguments", [["--limit", "-5"], ["--stale-days", "-1"], ["--limit", "many"]])
-def test_command_bad_numbers_are_usage_errors(arguments):
-    with pytest.raises(CommandError, match=r"invalid _not_negative value|argument"):
+@pytest.mark.parametrize(
+    "arguments, reason",
+    [
+        (["--limit", "-5"], "argument --limit: -5 is negative; give 0 or more"),
+        (["--stale-days", "-1"], "argument --stale-days: -1 is negative; give 0 or more"),
+        (["--limit", "many"], "argument --limit: 'many' is not a whole number"),
+    ],
+)
+def test_command_bad_numbers_are_usage_errors(arguments, reason):
+    with pytest.raises(CommandError) as caught:
         call_command("refresh_companies", *arguments)
+    assert reason in str(caught.value)
+
+
+def test_refresh_leaves_a_lookup_that_is_backing_off_at_its_time():
+    _company(due=False)
+    later = timezone.now() + timedelta(minutes=5)
+    Company.objects.update(enrichment_due_at=later, enrichment_attempts=2)
+    assert companies_refresh_queue() == {"unfinished": 0, "stale": 0}
+    assert Company.objects.get().enrichment_due_at == later
 
 
 # --- admin actions -------------------------------------------------------------------------------

@@ -289,6 +289,11 @@ def test_a_backing_service_outage_is_one_warning_line_without_traceback(log_outp
         beat_like.error("something else broke", exc_info=True)
     text = stream.getvalue()
     assert "Traceback" in text and text.count("Traceback") == 1  # the bug keeps its traceback
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        beat_like.critical("Unrecoverable error", exc_info=True)
+    assert "CRITICAL" in stream.getvalue() and stream.getvalue().count("Traceback") == 2  # a crash stays one
     outage = plain_records(io.StringIO(text.split("\n", 1)[0] + "\n"))
     ((message, record),) = outage.items()
     assert record["level"] == "WARNING"

@@ -68,8 +68,10 @@ class LookupResult:
         return min(waits) if waits else DEFAULT_RETRY_AFTER
 
     def summary(self) -> str:
-        parts = [f"{name}: unknown CNPJ" for name in self.unknown_to]
-        parts += [str(exc) for exc in (*self.not_asked, *self.failed, *self.refused)]
+        """What each provider said, the failures first (they are why a lookup is given up)."""
+        parts = [str(exc) for exc in (*self.failed, *self.refused)]
+        parts += [f"{name}: unknown CNPJ" for name in self.unknown_to]
+        parts += [f"not asked: {exc}" for exc in self.not_asked]
         return "; ".join(parts)
 
 

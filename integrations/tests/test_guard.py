@@ -125,3 +125,13 @@ def test_the_guard_counts_a_little_less_than_the_provider_allows(settings):
     assert (cnpja.rate.amount, cnpja.rate.get_expiry()) == (5, 1)  # too small to trim
     assert receitaws.status()["window_seconds"] == 60 and receitaws.status()["limit"] == 3  # what operators set
     assert brasilapi.per_minute == 1200
+
+
+def test_with_the_shared_count_unreachable_a_limited_provider_is_held_back(settings, upstream, redis_server):
+    settings.PROVIDER_RATES = {"receitaws": "3/minute", "brasilapi": ""}
+    redis_server.kill()
+    with pytest.raises(Skipped, match="store unavailable") as caught:
+        guard.provider_guard("receitaws").call(upstream, 1)
+    assert upstream.calls == 0 and caught.value.retry_after > 0
+    assert guard.provider_guard("receitaws").capacity_wait() > 0
+    assert guard.provider_guard("brasilapi").call(upstream, 2) == 2  # no limit to share: called

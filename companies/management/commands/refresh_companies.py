@@ -11,6 +11,7 @@ Pipefy push). A company that could not be asked stays in the backlog.
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from django.conf import settings
@@ -27,9 +28,12 @@ ACTOR = "command:refresh_companies"
 
 
 def _not_negative(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if number < 0:
-        raise ValueError(value)
+        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
     return number
 
 
@@ -100,7 +104,8 @@ class Command(BaseCommand):
         counts: dict[str, int] = {}
         for index, company_id in enumerate(ids, 1):
             if wait := enrichment.capacity_wait(ENRICHMENT):
-                self.stdout.write(f"waiting {wait:.0f}s for a registry provider's capacity")
+                if wait >= 1:
+                    self.stdout.write(f"waiting {wait:.0f}s for a registry provider's capacity")
                 time.sleep(wait)
             started = time.monotonic()
             outcome = enrichment.work_one(ENRICHMENT, company_id=company_id)
