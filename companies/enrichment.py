@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.db.models import Count
 
 from access.actor import acting_as
@@ -36,7 +36,7 @@ from companies.services import (
 )
 from config.exceptions import OUTAGE_EXCEPTIONS
 from integrations.cnpj.chain import LookupResult, configured_providers, registry_ask, registry_capacity_wait
-from integrations.errors import IntegrationError, RateLimited, Skipped, Unavailable
+from integrations.errors import IntegrationError, RateLimited, Rejected, Skipped, Unavailable
 from integrations.guard import provider_guard
 from integrations.pipefy.client import PipefyCard, PipefyClient
 from tasks.base import backoff_seconds
@@ -62,6 +62,17 @@ def enrichment_attempt(company: Company) -> dict[str, Any]:
         cache.set(unknown_key, result.unknown_to, timeout=UNKNOWN_MEMORY_SECONDS)
     else:
         cache.delete(unknown_key)
+    with transaction.atomic():  # the outcome and the queue's state together, or neither
+        company, next_attempt_at = _record_outcome(company, result)
+    return {
+        "cnpj": company.cnpj,
+        "enrichment_status": company.enrichment_status,
+        "registry_source": company.registry_source,
+        "next_attempt_at": next_attempt_at.isoformat() if next_attempt_at else None,
+    }
+
+
+def _record_outcome(company: Company, result: LookupResult):
     next_attempt_at = None
     if result.record is not None:
         with acting_as(f"provider:{result.record.source}"):
@@ -81,12 +92,7 @@ def enrichment_attempt(company: Company) -> dict[str, Any]:
             company=company, status=EnrichmentStatus.FAILED, error=result.summary()[:2000]
         )
         backlog.queue_done(ENRICHMENT, company)
-    return {
-        "cnpj": company.cnpj,
-        "enrichment_status": company.enrichment_status,
-        "registry_source": company.registry_source,
-        "next_attempt_at": next_attempt_at.isoformat() if next_attempt_at else None,
-    }
+    return company, next_attempt_at
 
 
 def _enrichment_later(company: Company, result: LookupResult):
@@ -130,7 +136,12 @@ def pipefy_title(company: Company) -> str:
 
 def pipefy_fields(company: Company) -> dict[str, Any]:
     """Pipefy field id -> value, from PIPEFY_FIELD_MAP (company attribute -> Pipefy field id)."""
-    return {str(field_id): getattr(company, attribute) for attribute, field_id in settings.PIPEFY_FIELD_MAP.items()}
+    fields = {}
+    for attribute, field_id in settings.PIPEFY_FIELD_MAP.items():
+        if not hasattr(company, attribute):  # the system check companies.E002 says so at start-up
+            raise Rejected(f"PIPEFY_FIELD_MAP names {attribute!r}, which a company does not have.", provider="pipefy")
+        fields[str(field_id)] = getattr(company, attribute)
+    return fields
 
 
 def pipefy_attempt(company: Company) -> dict[str, Any]:

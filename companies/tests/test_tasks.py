@@ -445,3 +445,13 @@ def test_an_unknown_answer_is_remembered_while_the_other_providers_are_waited_fo
     assert _enrich(number)["enrichment_status"] == "not_found"
     asked = [r["provider"] for r in fake.state.requests if r["cnpj"] == number]
     assert asked == ["brasilapi", "receitaws", "cnpja"]  # each asked once
+
+
+def test_a_field_map_naming_no_company_attribute_fails_the_push_with_the_reason(fake_settings):
+    fake_settings.PIPEFY_FIELD_MAP = {"revenue": "faturamento"}
+    company = _company()
+    _push_due(company)
+    result = company_push_to_pipefy_task.apply(args=(VALID,)).get()
+    assert "PIPEFY_FIELD_MAP names 'revenue'" in result["error"]
+    company.refresh_from_db()
+    assert company.pipefy_error == result["error"] and company.pipefy_due_at is None
