@@ -35,7 +35,6 @@ import os
 import platform
 import random
 import resource
-import secrets
 import shutil
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.environment import production_env  # noqa: E402
 from bench.import_companies import postgres_cpu  # noqa: E402
 from scripts.services import PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
 
@@ -126,29 +126,19 @@ class DrainBench:
         wait_for_port(port, process=fake, name="fake upstreams")
         self.fake_url = f"http://127.0.0.1:{port}"
         self.database_url = postgres.url
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(self.workdir),
-            "ENVIRONMENT": "PRODUCTION",
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": postgres.url,
-            "REDIS_URL": redis.url + "/0",
-            "CELERY_BROKER_URL": redis.url + "/1",
-            "LOG_LEVEL": "WARNING",
-            "STATIC_ROOT": str(self.workdir / "static"),
-            "BRASILAPI_URL": f"{self.fake_url}/brasilapi/api/cnpj/v1/",
-            "RECEITAWS_URL": f"{self.fake_url}/receitaws/v1/cnpj/",
-            "CNPJA_URL": f"{self.fake_url}/cnpja/office/",
-            "PIPEFY_URL": f"{self.fake_url}/pipefy/graphql",
-            "CNPJ_PROVIDERS": ",".join(RATES),
+        self.env = production_env(
+            self.workdir,
+            database_url=postgres.url,
+            redis_url=redis.url,
+            BRASILAPI_URL=f"{self.fake_url}/brasilapi/api/cnpj/v1/",
+            RECEITAWS_URL=f"{self.fake_url}/receitaws/v1/cnpj/",
+            CNPJA_URL=f"{self.fake_url}/cnpja/office/",
+            PIPEFY_URL=f"{self.fake_url}/pipefy/graphql",
+            CNPJ_PROVIDERS=",".join(RATES),
             **{f"{name.upper()}_RATE": f"{n} per {s} seconds" for name, (n, s) in RATES.items()},
-            "BACKLOG_DRAINERS": str(WORKERS),
-            "PIPEFY_AUTO_PUSH": "false",
-        }
+            BACKLOG_DRAINERS=str(WORKERS),
+            PIPEFY_AUTO_PUSH="false",
+        )
 
     def manage(self, *args: str) -> str:
         result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, text=True, capture_output=True)

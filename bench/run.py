@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.books import generate_csv as generate_books_csv  # noqa: E402
 from bench.drain import run_drain  # noqa: E402
+from bench.environment import production_env  # noqa: E402
 from bench.import_companies import generate_csv as generate_companies_csv  # noqa: E402
 from scripts.services import MongoServer, PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
 
@@ -81,25 +81,15 @@ class Bench:
         # Per second: DRF keeps one timestamp per request in the window, read and written back on
         # every request, so a minute-long window at bench rates grows to tens of thousands.
         unlimited = "1000000/second"
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(self.workdir),
-            "ENVIRONMENT": "PRODUCTION",
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": postgres.url,
-            "REDIS_URL": redis.url + "/0",
-            "CELERY_BROKER_URL": redis.url + "/1",
-            "MONGODB_URI": mongo.url,
-            "LOG_LEVEL": "WARNING",
-            "STATIC_ROOT": str(self.workdir / "static"),
-            "BRASILAPI_URL": f"{fake_url}/brasilapi/api/cnpj/v1/",
-            "CNPJ_PROVIDERS": "brasilapi",
+        self.env = production_env(
+            self.workdir,
+            database_url=postgres.url,
+            redis_url=redis.url,
+            MONGODB_URI=mongo.url,
+            BRASILAPI_URL=f"{fake_url}/brasilapi/api/cnpj/v1/",
+            CNPJ_PROVIDERS="brasilapi",
             **{f"THROTTLE_RATE_{scope}": unlimited for scope in ("API_KEY", "USER", "ANON")},
-        }
+        )
 
     def manage(self, *args, capture=False) -> str:
         result = subprocess.run(
