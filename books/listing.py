@@ -12,9 +12,6 @@ which MongoDB merges into the first).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import re
 import time
@@ -22,12 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
+from bson.errors import InvalidId
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connections
 from pymongo.errors import OperationFailure
 
 from books.models import Book
+from config.cursors import cursor_read, cursor_sign
 
 EPOCH = datetime(1970, 1, 1)
 MAX_READS = 40  # then one open-ended read finishes the page whatever it costs
@@ -208,6 +207,7 @@ class Ordering:
 
 
 DEFAULT_ORDERING = Ordering("created_at", descending=True)
+CURSOR_SALT = "books.cursor"
 
 
 @dataclass(frozen=True)
@@ -223,12 +223,14 @@ class Cursor:
         key = KEYS[self.ordering.field]
         data = {"o": str(self.ordering), "v": None if self.value is None else key.dump(self.value),
                 "i": str(self.book_id), "w": self.width}
-        return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+        return cursor_sign(data, salt=CURSOR_SALT)
 
     @classmethod
     def decode(cls, text: str, *, ordering: Ordering) -> Cursor:
         try:
-            data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            data = cursor_read(text, salt=CURSOR_SALT)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
             if data["o"] != str(ordering):
                 raise ValidationError({"cursor": ["This cursor belongs to another ordering; start again without it."]})
             key = KEYS[ordering.field]
@@ -241,7 +243,7 @@ class Cursor:
             return cls(ordering, value, ObjectId(data["i"]), width)
         except ValidationError:
             raise
-        except (ValueError, TypeError, KeyError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError) as error:
+        except (ValueError, TypeError, KeyError, InvalidId) as error:  # InvalidCursor is a ValueError
             raise ValidationError({"cursor": ["Not a cursor this list gave out."]}) from error
 
 

@@ -7,15 +7,16 @@ offset, it stays correct and cheap with duplicate values (blank names) and deep 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections import OrderedDict
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Func, QuerySet, Value
 from django.db.models.lookups import GreaterThan, LessThan
+
+from config.cursors import cursor_read, cursor_sign
+
+CURSOR_SALT = "companies.cursor"
 
 
 class Row(Func):
@@ -68,14 +69,14 @@ class KeysetPagination:
         if not raw:
             return None
         try:
-            cursor = json.loads(base64.urlsafe_b64decode(raw.encode() + b"==="))
+            cursor = cursor_read(raw, salt=CURSOR_SALT)
             if not (isinstance(cursor, dict) and cursor.keys() == {"o", "v", "k", "b"}):
                 raise ValueError
             if not isinstance(cursor["k"], int) or not -(2**63) < cursor["k"] < 2**63:
                 raise ValueError
             if not isinstance(cursor["v"], (str, int)) or "\x00" in str(cursor["v"]):
                 raise ValueError
-        except (ValueError, binascii.Error, UnicodeError):
+        except (ValueError, TypeError):  # InvalidCursor is a ValueError
             raise _error("cursor", "This cursor is not valid; follow the next or previous link.") from None
         if cursor["o"] != self.ordering:
             raise _error("cursor", "This cursor belongs to another ordering.")
@@ -90,8 +91,7 @@ class KeysetPagination:
             "k": getattr(row, self.tiebreaker),
             "b": backwards,
         }
-        encoded = json.dumps(position, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(encoded).decode().rstrip("=")
+        return cursor_sign(position, salt=CURSOR_SALT)
 
     # --- the page -------------------------------------------------------------------------
     def paginate(self, queryset: QuerySet) -> list:

@@ -125,7 +125,12 @@ def test_cursor_round_trip_and_forgeries():
     ordering = Ordering.parse("-published_date")
     cursor = Cursor(ordering, datetime.datetime(1999, 1, 1), ObjectId(), 64)
     assert Cursor.decode(cursor.encode(), ordering=ordering) == cursor
-    for forged in ("", "e30", "eyJvIjoiLXB1Ymxpc2hlZF9kYXRlIiwidiI6InRleHQiLCJpIjoiMSIsInciOjF9", "%%%"):
+    unsigned = (
+        "eyJvIjoiLXB1Ymxpc2hlZF9kYXRlIiwidiI6InRleHQiLCJpIjoiMSIsInciOjF9",  # earlier releases' form
+        "eyJvIjoiLWNyZWF0ZWRfYXQiLCJ2IjpudWxsLCJpIjoiIiwidyI6MX0",  # {"i": ""}: used to be a 500
+    )
+    signed = cursor.encode()
+    for forged in ("", "e30", "%%%", *unsigned, signed[:-2], "x" + signed[1:], signed + ":extra"):
         with pytest.raises(ValidationError) as raised:
             Cursor.decode(forged, ordering=ordering)
         assert "cursor" in raised.value.message_dict

@@ -304,7 +304,33 @@ def test_null_characters_and_forged_cursors_are_400_not_500(api):
     assert api.patch(detail(company.cnpj), {"trade_name": "a\x00b"}, format="json").status_code == 400
     assert api.get(URL, {"search": "a\x00b"}).status_code == 400
     for position in ({"o": "cnpj", "v": "a\x00", "k": 1, "b": False}, {"o": "cnpj", "v": "x", "k": 10**30, "b": False},
-                     {"o": "updated_at", "v": "not a date", "k": 1, "b": False}):
+                     {"o": "updated_at", "v": "not a date", "k": 1, "b": False},
+                     {"o": "updated_at", "v": 5, "k": 1, "b": False},
+                     {"o": "-updated_at", "v": True, "k": 1, "b": False}):
         cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
         response = api.get(URL, {"cursor": cursor, "ordering": position["o"]})
         assert response.status_code == 400 and response.json()["field"] == "cursor", position
+
+
+def test_a_cursor_edited_by_hand_or_from_another_list_is_400(api):
+    from urllib.parse import parse_qs, urlsplit
+
+    CompanyFactory.create_batch(3)
+    first = api.get(URL, {"page_size": 1}).json()
+    cursor = parse_qs(urlsplit(first["next"]).query)["cursor"][0]
+    assert api.get(URL, {"page_size": 1, "cursor": cursor}).status_code == 200
+    edited = [
+        cursor[:-1] + ("A" if cursor[-1] != "A" else "B"),  # the signature
+        ("x" if cursor[0] != "x" else "y") + cursor[1:],  # the position
+        cursor[: len(cursor) // 2],  # truncated
+        cursor + "=",
+        "",
+    ]
+    books_cursor = api.get("/api/books/", {"page_size": 1}).json().get("next")
+    for forged in edited + ([parse_qs(urlsplit(books_cursor).query)["cursor"][0]] if books_cursor else []):
+        response = api.get(URL, {"page_size": 1, "cursor": forged})
+        if forged == "":
+            assert response.status_code == 200  # no cursor: the first page
+            continue
+        assert response.status_code == 400, forged
+        assert response.json()["field"] == "cursor" and response.json()["code"] == "invalid"
