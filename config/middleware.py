@@ -1,6 +1,9 @@
 """Request-level guards that must answer before any view runs."""
 
 from django.conf import settings
+from django.http.response import HttpResponseRedirectBase
+from django.middleware import common
+from django.utils.http import escape_leading_slashes
 
 from config.exceptions import error_body
 
@@ -31,3 +34,19 @@ class RequestSizeLimitMiddleware:
                 error_body(status_code=413, code="request_too_large", message=message), status=413
             )
         return self.get_response(request)
+
+
+class PermanentRedirectKeepingMethod(HttpResponseRedirectBase):
+    status_code = 308
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that a path missing its trailing slash is redirected with 308, which
+    clients follow with the same method and body: a POST to `/api/companies` stays a POST (a 301
+    is followed as a GET by most clients, which turned writes into reads), and the development
+    server answers it too instead of raising Django's APPEND_SLASH error."""
+
+    response_redirect_class = PermanentRedirectKeepingMethod
+
+    def get_full_path_with_slash(self, request):
+        return escape_leading_slashes(request.get_full_path(force_append_slash=True))

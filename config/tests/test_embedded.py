@@ -66,6 +66,11 @@ def test_embedded_default_serves_an_authenticated_request(embedded_env, tmp_path
         assert ready["checks"]["cache"]["backend"] == "locmemcache"
         docs = httpx.get(f"{base}/api/doc/")
         assert docs.status_code == 200 and "swagger-ui" in docs.text
+        # The development server (DEBUG) redirects a write without its slash, keeping the method.
+        headers = {"X-API-Key": raw_key}
+        body = {"cnpj": "11.222.333/0001-81", "enrich": False}
+        created = httpx.post(f"{base}/api/companies", json=body, headers=headers, follow_redirects=True)
+        assert created.status_code == 201 and [r.status_code for r in created.history] == [308]
     finally:
         server.terminate()
         server.wait(timeout=10)
