@@ -151,7 +151,7 @@ class BookViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         book = self._write(services.book_create, **serializer.validated_data)
         data = self.get_serializer(book).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
 
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_object()).data)

@@ -217,7 +217,7 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
             raise Conflict(detail, field="cnpj", extra={"existing_url": existing_url}) from None
         data = CompanySerializer(company, context=self._context()).data
         data["enrichment"] = getattr(company, "enrichment", None)
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
 
     def update(self, request, cnpj, partial=False):
         company = self._company_or_404(cnpj)

@@ -109,6 +109,14 @@ def _default_database():
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env.str("SQLITE_PATH", default=str(RUN_DIR / "db.sqlite3")),
+            # Parallel writers wait for each other instead of failing with "database is locked":
+            # write-ahead logging, transactions that take the write lock when they begin, and a
+            # wait of up to 20 s for it.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
         }
     if database["ENGINE"] == "django.db.backends.postgresql":
         # Persistent connections with health checks: a new connection per request is ~4x slower.

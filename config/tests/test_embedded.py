@@ -1,6 +1,7 @@
 """The embedded default (LOCAL, nothing configured: SQLite, local-memory cache, eager Celery)
 boots and serves an authenticated request, as `make run` does."""
 
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -71,6 +72,17 @@ def test_embedded_default_serves_an_authenticated_request(embedded_env, tmp_path
         body = {"cnpj": "11.222.333/0001-81", "enrich": False}
         created = httpx.post(f"{base}/api/companies", json=body, headers=headers, follow_redirects=True)
         assert created.status_code == 201 and [r.status_code for r in created.history] == [308]
+        book = {"title": "Vidas Secas", "authors": ["Graciliano Ramos"], "isbn": "9788535914849"}
+        assert httpx.post(f"{base}/api/books/", json=book, headers=headers).status_code == 201
+        # Parallel writes to SQLite wait for each other: no "database is locked" 503.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+            answers = list(pool.map(
+                lambda n: httpx.patch(
+                    f"{base}/api/companies/11222333000181/", json={"trade_name": f"Paralela {n}"}, headers=headers
+                ).status_code,
+                range(20),
+            ))
+        assert answers == [200] * 20
     finally:
         server.terminate()
         server.wait(timeout=10)
