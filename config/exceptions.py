@@ -149,11 +149,14 @@ def _body_for_api_exception(exc: exceptions.APIException) -> dict:
     else:
         message = first["message"]
         code = first["code"] if first["code"] != "invalid" else exc.default_code
+    field = getattr(exc, "field", None) or first["field"]
+    if field:  # an error about one field names it in `errors` too
+        errors = [{**error, "field": error["field"] or field} for error in errors]
     return error_body(
         status_code=exc.status_code,
         code=code,
         message=message,
-        field=getattr(exc, "field", None) or first["field"],
+        field=field,
         errors=errors,
         extra=getattr(exc, "extra", None),
     )
@@ -163,6 +166,10 @@ def api_exception_handler(exc, context):
     """DRF's handler, extended once: every error becomes the shape above."""
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, Http404):  # e.g. `?format=xml`, which no renderer serves
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     elif (outage := outage_in(exc)) is not None:
         service = _service_name(outage)
         logger.warning("backing service %s unavailable: %s", service, str(outage).splitlines()[0][:300])

@@ -2,19 +2,19 @@
 
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ops.health import run_checks
 
 
 @never_cache
-@require_GET
+@require_safe
 def live(request):
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe
 def ready(request):
     results = run_checks()
     failed = [result for result in results if not result.ok]

@@ -92,6 +92,7 @@ def test_duplicate_isbn_is_409_with_the_existing_book(api, book_payload, monkeyp
     again = api.post(URL, book_payload(isbn=VALID_ISBN13), format="json")  # the same book as ISBN-13
     assert again.status_code == 409
     assert again.json()["field"] == "isbn"
+    assert [error["field"] for error in again.json()["errors"]] == ["isbn"]  # the same field in both
     assert again.json()["existing_url"] == first["url"]
 
     other = api.post(URL, book_payload(isbn=make_isbn13(1)), format="json").json()

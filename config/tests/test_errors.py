@@ -82,3 +82,4 @@ def test_503_when_a_backing_service_is_down(api):
     body = assert_shape(response, 503, code="service_unavailable", kind="server_error")
     assert body["service"] == "database"
     assert int(response["Retry-After"]) > 0
+

@@ -1,4 +1,7 @@
-"""config.views.SharedComponentsMixin: one set of stateless DRF components per view class."""
+"""config.views.SharedComponentsMixin: one set of stateless DRF components per view class; and
+what every view answers alike (an unsupported format, HEAD on health)."""
+
+import pytest
 
 from companies.views import CompanyViewSet
 
@@ -42,3 +45,17 @@ def test_content_negotiation_answers_as_drf_does():
             except Exception as exc:  # the same refusal from both
                 outcomes.append(type(exc))
         assert outcomes[0] == outcomes[1], (headers, query, outcomes)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["/api/companies/?format=xml", "/api/tasks/abc/?format=xml", "/api/enrichment/?format=xml"]
+)
+def test_an_unsupported_format_is_404_in_the_error_shape(api, url):
+    response = api.get(url)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found" and response.json()["type"] == "client_error"
+
+
+def test_health_answers_head(client):
+    assert client.head("/health/live").status_code == 200
