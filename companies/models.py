@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from access.history import ActorHistoryFields, get_history_user
 from companies import cnpj as cnpj_value
-from companies.values import UFS
+from companies.values import UFS, validate_activities, validate_partners
 from integrations.cnpj.types import RegistrationStatus
 
 _seven_digits = RegexValidator(r"^[0-9]{7}$", "Enter 7 digits.", code="invalid")
@@ -73,8 +73,12 @@ class Company(models.Model):
         "main CNAE code", max_length=7, blank=True, validators=[_seven_digits]
     )
     main_activity_description = models.CharField("main CNAE description", max_length=255, blank=True)
-    secondary_activities = models.JSONField(default=list, blank=True, help_text="[{code, description}]")
-    partners = models.JSONField(default=list, blank=True, help_text="[{name, role, since}]")
+    secondary_activities = models.JSONField(
+        default=list, blank=True, help_text="[{code, description}]", validators=[validate_activities]
+    )
+    partners = models.JSONField(
+        default=list, blank=True, help_text="[{name, role, since}]", validators=[validate_partners]
+    )
 
     street = models.CharField(max_length=255, blank=True)
     street_number = models.CharField(max_length=30, blank=True)

@@ -42,12 +42,23 @@ class CNPJField(serializers.CharField):
             raise serializers.ValidationError(exc.message, code=exc.code) from exc
 
 
-class ActivitySerializer(serializers.Serializer):
+class UnknownKeysRefused:
+    """A nested object with a key the serializer does not know is a 400 naming it, not dropped."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and (unknown := sorted(set(data) - set(self.fields))):
+            raise serializers.ValidationError(
+                {name: [serializers.ErrorDetail("Unknown key.", code="unknown")] for name in unknown}
+            )
+        return super().to_internal_value(data)
+
+
+class ActivitySerializer(UnknownKeysRefused, serializers.Serializer):
     code = serializers.CharField(max_length=20)
     description = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
 
 
-class PartnerSerializer(serializers.Serializer):
+class PartnerSerializer(UnknownKeysRefused, serializers.Serializer):
     name = serializers.CharField(max_length=255)
     role = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
     since = serializers.DateField(allow_null=True, required=False, default=None)

@@ -7,9 +7,12 @@ Every write path (API, admin, import command, registry enrichment) passes values
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from django.core.exceptions import ValidationError
 
 from integrations.cnpj.types import cnae_code
 
@@ -95,3 +98,55 @@ def normalize_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         normalizer = NORMALIZERS.get(name, normalize_text)
         normalized[name] = normalizer(value)
     return normalized
+
+
+ACTIVITY_KEYS = frozenset({"code", "description"})
+PARTNER_KEYS = frozenset({"name", "role", "since"})
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _items(value: Any, *, allowed: frozenset[str], label: str):
+    """Each item of a JSON list of objects with only `allowed` keys, with its position."""
+    if not isinstance(value, list):
+        raise ValidationError("Send a list of objects.", code="invalid_item")
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise ValidationError(f"Item {index}: send an object {{{label}}}.", code="invalid_item")
+        if unknown := sorted(set(item) - allowed):
+            raise ValidationError(f"Item {index}: unknown key(s) {', '.join(unknown)}.", code="unknown")
+        yield index, item
+
+
+def _text(item: Mapping, key: str, index: int, *, required: bool = False, max_length: int = 255) -> None:
+    value = item.get(key)
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or (required and not value.strip()):
+        kind = "non-empty text" if required else "text"
+        raise ValidationError(f"Item {index}: {key} must be {kind}.", code="invalid_item")
+    if len(value) > max_length:
+        raise ValidationError(f"Item {index}: {key} is longer than {max_length} characters.", code="max_length")
+
+
+def validate_activities(value: Any) -> None:
+    """Secondary activities: [{code (7 digits, like the main CNAE), description}], nothing else."""
+    for index, item in _items(value, allowed=ACTIVITY_KEYS, label="code, description"):
+        code = item.get("code")
+        if not isinstance(code, str) or not re.fullmatch(r"[0-9]{7}", code):
+            raise ValidationError(f"Item {index}: code must be a CNAE of 7 digits.", code="invalid_item")
+        _text(item, "description", index)
+
+
+def validate_partners(value: Any) -> None:
+    """Partners: [{name (required), role, since (YYYY-MM-DD or null)}], nothing else."""
+    for index, item in _items(value, allowed=PARTNER_KEYS, label="name, role, since"):
+        _text(item, "name", index, required=True)
+        _text(item, "role", index)
+        since = item.get("since")
+        if since is not None:
+            try:
+                valid = isinstance(since, str) and _ISO_DATE.match(since) and datetime.date.fromisoformat(since)
+            except ValueError:
+                valid = False
+            if not valid:
+                raise ValidationError(f"Item {index}: since must be a date, YYYY-MM-DD.", code="invalid_item")

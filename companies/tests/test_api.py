@@ -1,3 +1,4 @@
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -334,3 +335,45 @@ def test_a_cursor_edited_by_hand_or_from_another_list_is_400(api):
             continue
         assert response.status_code == 400, forged
         assert response.json()["field"] == "cursor" and response.json()["code"] == "invalid"
+
+
+FULLWIDTH_CODE = "".join(chr(0xFF10 + int(digit)) for digit in "6201501")
+
+
+@pytest.mark.parametrize(
+    "field, value, named",
+    [
+        ("partners", [{}], "name"),
+        ("partners", [{"name": "Ana", "cpf": "123"}], "cpf"),
+        ("partners", [{"name": "Ana", "since": "01/02/2020"}], "since"),
+        ("partners", [{"name": "Ana", "since": "2020-02-30"}], "since"),
+        ("partners", ["Ana"], "dictionary"),
+        ("partners", {"name": "Ana"}, "list"),
+        ("secondary_activities", [{"code": "abc"}], "code"),
+        ("secondary_activities", [{"code": "620150"}], "code"),
+        ("secondary_activities", [{"code": "62015011"}], "code"),
+        ("secondary_activities", [{"code": FULLWIDTH_CODE}], "code"),
+        ("secondary_activities", [{"code": "6201501", "text": "x"}], "text"),
+    ],
+)
+def test_nested_lists_are_validated_like_their_top_level_counterparts(api, field, value, named):
+    response = api.post(URL, {"cnpj": numeric_cnpj(901), field: value, "enrich": False}, format="json")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["field"] == field or body["field"].startswith(f"{field}.0"), body  # the item, or its key
+    assert named in (body["field"] + " " + body["message"]).lower(), body
+    assert not Company.objects.filter(cnpj=numeric_cnpj(901)).exists()
+
+
+def test_valid_nested_lists_are_stored_normalised(api):
+    body = {
+        "cnpj": numeric_cnpj(902),
+        "enrich": False,
+        "secondary_activities": [{"code": "62.01-5-01", "description": "Software"}],
+        "partners": [{"name": "Ana", "role": "Sócia", "since": "2020-02-01"}, {"name": "Bia"}],
+    }
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 201, response.content
+    company = Company.objects.get(cnpj=numeric_cnpj(902))
+    assert company.secondary_activities == [{"code": "6201501", "description": "Software"}]
+    assert company.partners[1] == {"name": "Bia", "role": "", "since": None}

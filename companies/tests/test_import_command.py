@@ -216,3 +216,18 @@ class TestEnrichment:
             _, errors = run(write(tmp_path, f"cnpj\n{numeric_cnpj(105)}\n{numeric_cnpj(106)}\n"), workers=1)
         assert Company.objects.filter(enrichment_due_at__isnull=False).count() == 2  # nothing lost
         assert "no worker was told of the new lookups" in errors
+
+
+def test_nested_lists_are_validated_as_the_api_does(tmp_path):
+    partners = json.dumps([{"name": "Ana", "cpf": "1"}]).replace('"', '""')
+    activities = json.dumps([{"code": "620150"}]).replace('"', '""')
+    path = write(
+        tmp_path,
+        "cnpj,partners,secondary_activities\n"
+        f'{numeric_cnpj(801)},"{partners}",[]\n'
+        f'{numeric_cnpj(802)},[],"{activities}"\n',
+    )
+    out, errors = run(path, no_enrich=True)
+    assert "line 2: partners: Item 0: unknown key(s) cpf." in errors
+    assert "line 3: secondary_activities: Item 0: code must be a CNAE of 7 digits." in errors
+    assert "0 inserted" in out and not Company.objects.exists()
