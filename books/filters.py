@@ -31,6 +31,25 @@ class LanguageFormField(forms.CharField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
+class StrictBooleanFormField(forms.CharField):
+    """true / false / 1 / 0 (any case); anything else is an error, not a silent false."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in ("", None):
+            return None
+        lowered = value.strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise forms.ValidationError("Use true, false, 1 or 0.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanFormField
+
+
 class PartialDateFilter(django_filters.Filter):
     field_class = PartialDateFormField
 
@@ -61,7 +80,7 @@ class BookFilter(django_filters.FilterSet):
         method="parsed", help_text="On or before YYYY, YYYY-MM or YYYY-MM-DD (inclusive)."
     )
     search = django_filters.CharFilter(method="parsed", help_text="Title, subtitle or an author.")
-    include_archived = django_filters.BooleanFilter(method="parsed", help_text="Also list archived books.")
+    include_archived = StrictBooleanFilter(method="parsed", help_text="Also list archived books: true/false/1/0.")
     ordering = django_filters.OrderingFilter(
         fields=(("title", "title"), ("published_date", "published_date"), ("created_at", "created_at")),
         help_text="title, published_date or created_at; prefix with - for descending.",

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import BasePagination
@@ -17,7 +18,7 @@ from rest_framework.utils.urls import replace_query_param
 from access.actor import current_actor
 from access.permissions import HasAPIAccess
 from books import services
-from books.filters import BookFilter
+from books.filters import BookFilter, StrictBooleanFormField
 from books.imports import ImportFileError, check_import_file, decode_import_file
 from books.models import Book
 from books.permissions import BookActionPermissions
@@ -30,6 +31,8 @@ from books.serializers import (
 )
 from books.tasks import import_books
 from config.exceptions import Conflict, PayloadTooLarge
+
+LIST_PARAMETERS = frozenset({"cursor", "page_size"})
 
 
 class BookCursorPagination(BasePagination):
@@ -95,7 +98,10 @@ def _as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
 @extend_schema_view(
     list=extend_schema(summary="List books (archived ones only with include_archived=true)"),
     create=extend_schema(summary="Add a book (409 with existing_url when the ISBN is taken)"),
-    retrieve=extend_schema(summary="One book"),
+    retrieve=extend_schema(
+        summary="One book (an archived one with include_archived=true)",
+        parameters=[OpenApiParameter("include_archived", OpenApiTypes.BOOL, description="true/false/1/0")],
+    ),
     update=extend_schema(summary="Replace a book's fields"),
     partial_update=extend_schema(summary="Change some fields"),
     destroy=extend_schema(summary="Archive a book (it stays stored and can be restored)"),
@@ -118,6 +124,8 @@ class BookViewSet(viewsets.GenericViewSet):
     def _conflict(self, error: services.DuplicateIsbn) -> Conflict:
         existing = error.existing
         url = self.request.build_absolute_uri(reverse("book-detail", kwargs={"pk": str(existing.pk)}))
+        if existing.is_archived:
+            url += "?include_archived=true"
         extra = {
             "existing_id": str(existing.pk),
             "existing_url": url,
@@ -137,6 +145,9 @@ class BookViewSet(viewsets.GenericViewSet):
             raise _as_api_error(error) from None
 
     def list(self, request):
+        unknown = sorted(set(request.query_params) - LIST_PARAMETERS - set(BookFilter.base_filters))
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
         page_size = self.paginator.page_size_from(request)
         try:
             page = book_list(filters=request.query_params, cursor=request.query_params.get("cursor"),
@@ -154,7 +165,16 @@ class BookViewSet(viewsets.GenericViewSet):
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
 
     def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
+        """One book; an archived one with `?include_archived=true` (where a 409's existing_url points)."""
+        unknown = sorted(set(request.query_params) - {"include_archived"})
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        try:
+            raw = request.query_params.get("include_archived")
+            include_archived = StrictBooleanFormField(required=False).clean(raw)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError({"include_archived": error.messages}) from None
+        return Response(self.get_serializer(self.get_object(include_archived=bool(include_archived))).data)
 
     def update(self, request, pk=None, partial=False):
         book = self.get_object()

@@ -1,5 +1,6 @@
 """/api/books/: create, read, update, archive and restore, errors, filters and permissions."""
 
+import pytest
 from bson import ObjectId
 
 from books.models import Book
@@ -116,8 +117,14 @@ def test_ids_that_are_not_object_ids_are_404_json(api):
     book = BookFactory()
     unknown = str(ObjectId())
     for book_id in ("not-an-id", "123", "zzzzzzzzzzzzzzzzzzzzzzzz", unknown, f"{book.pk}x"):
-        for method, suffix in (("get", ""), ("patch", ""), ("put", ""), ("delete", ""),
-                               ("post", "restore/"), ("get", "history/")):
+        for method, suffix in (
+            ("get", ""),
+            ("patch", ""),
+            ("put", ""),
+            ("delete", ""),
+            ("post", "restore/"),
+            ("get", "history/"),
+        ):
             response = getattr(api, method)(f"{detail(book_id)}{suffix}", {}, format="json")
             assert response.status_code == 404, (method, book_id, response.content)
             assert response.json()["code"] == "not_found"
@@ -146,13 +153,34 @@ def test_delete_archives_and_restore_brings_back(api):
 
 @mongo_db
 def test_list_filters_ordering_and_pagination(api):
-    BookFactory(title="Dune", authors=["Frank Herbert"], tags=["sf"], language="en",
-                published_date="1965-08-01", published_date_precision="month", isbn=make_isbn13(11))
-    BookFactory(title="Solaris", authors=["Stanisław Lem"], tags=["sf", "classic"], language="pl",
-                published_date="1961-01-01", published_date_precision="year", isbn="9780156027601")
-    BookFactory(title="C++ [Primer] (5th)", subtitle="A .* guide", authors=["Stanley B. Lippman", "J. Lajoie"],
-                tags=["c++"], language="en", published_date="2012-08-06", published_date_precision="day",
-                isbn=make_isbn13(13))
+    BookFactory(
+        title="Dune",
+        authors=["Frank Herbert"],
+        tags=["sf"],
+        language="en",
+        published_date="1965-08-01",
+        published_date_precision="month",
+        isbn=make_isbn13(11),
+    )
+    BookFactory(
+        title="Solaris",
+        authors=["Stanisław Lem"],
+        tags=["sf", "classic"],
+        language="pl",
+        published_date="1961-01-01",
+        published_date_precision="year",
+        isbn="9780156027601",
+    )
+    BookFactory(
+        title="C++ [Primer] (5th)",
+        subtitle="A .* guide",
+        authors=["Stanley B. Lippman", "J. Lajoie"],
+        tags=["c++"],
+        language="en",
+        published_date="2012-08-06",
+        published_date_precision="day",
+        isbn=make_isbn13(13),
+    )
     BookFactory(title="Emma", authors=["Jane Austen"], language="en", isbn=make_isbn13(14))
 
     def titles(**params):
@@ -194,13 +222,21 @@ def test_list_filters_ordering_and_pagination(api):
     second = api.get(first["next"]).json()
     assert "count" not in first and len(first["results"]) == 3 and second["next"] is None
     assert [b["title"] for b in first["results"] + second["results"]] == [
-        "C++ [Primer] (5th)", "Dune", "Emma", "Solaris"
+        "C++ [Primer] (5th)",
+        "Dune",
+        "Emma",
+        "Solaris",
     ]
 
-    for params, field in (({"published_after": "someday"}, "published_after"), ({"isbn": "123"}, "isbn"),
-                          ({"language": "zz"}, "language"), ({"ordering": "isbn"}, "ordering"),
-                          ({"page_size": "0"}, "page_size"), ({"page_size": "x"}, "page_size"),
-                          ({"cursor": "not-a-cursor"}, "cursor")):
+    for params, field in (
+        ({"published_after": "someday"}, "published_after"),
+        ({"isbn": "123"}, "isbn"),
+        ({"language": "zz"}, "language"),
+        ({"ordering": "isbn"}, "ordering"),
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "x"}, "page_size"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+    ):
         response = api.get(URL, params)
         assert response.status_code == 400, (params, response.content)
         assert response.json()["field"] == field
@@ -266,3 +302,35 @@ def test_parallel_patches_of_different_fields_all_land_and_each_version_shows_it
     versions = history["results"] if isinstance(history, dict) else history
     changed = sorted(tuple(c["field"] for c in v["changes"]) for v in versions if v["changes"])
     assert changed == sorted((name,) for name in changes)  # each write is credited with its own field
+
+
+@mongo_db
+@pytest.mark.parametrize(
+    "value, archived_listed", [("true", True), ("1", True), ("TRUE", True), ("0", False), ("false", False)]
+)
+def test_include_archived_takes_true_false_1_0(api, book_payload, value, archived_listed):
+    book = api.post(URL, book_payload(), format="json").json()
+    assert api.delete(detail(book["id"])).status_code == 204
+    response = api.get(URL, {"include_archived": value})
+    assert response.status_code == 200
+    assert (book["id"] in {b["id"] for b in response.json()["results"]}) is archived_listed
+
+
+@mongo_db
+@pytest.mark.parametrize("params", [{"include_archived": "yes"}, {"include_archived": "True!"}, {"foo": "1"}])
+def test_a_bad_boolean_or_unknown_query_parameter_is_400(api, params):
+    response = api.get(URL, params)
+    assert response.status_code == 400 and response.json()["field"] == next(iter(params))
+
+
+@mongo_db
+def test_an_archived_book_is_readable_with_include_archived_and_the_409_points_there(api, book_payload):
+    book = api.post(URL, book_payload(), format="json").json()
+    assert api.delete(detail(book["id"])).status_code == 204
+    assert api.get(detail(book["id"])).status_code == 404
+    archived = api.get(detail(book["id"]), {"include_archived": "true"})
+    assert archived.status_code == 200 and archived.json()["archived_at"]
+    again = api.post(URL, book_payload(), format="json")
+    assert again.status_code == 409 and again.json()["existing_archived"] is True
+    assert api.get(again.json()["existing_url"]).json()["id"] == book["id"]
+    assert api.get(detail(book["id"]), {"include_archived": "maybe"}).status_code == 400
