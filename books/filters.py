@@ -30,7 +30,6 @@ class LanguageFormField(forms.CharField):
         return normalize_language(value) if value else None
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class StrictBooleanFormField(forms.CharField):
     """true / false / 1 / 0 (any case); anything else is an error, not a silent false."""
 
@@ -46,10 +45,12 @@ class StrictBooleanFormField(forms.CharField):
         raise forms.ValidationError("Use true, false, 1 or 0.", code="invalid")
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanFormField
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class PartialDateFilter(django_filters.Filter):
     field_class = PartialDateFormField
 
