@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
 from bson import ObjectId
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,6 +18,7 @@ from books.languages import normalize_language
 from books.models import Book
 from books.published import PartialDate
 from books.selectors import parse_book_id
+from config.serializers import NOT_STORED, not_writable_errors
 
 
 def _django_to_drf(error: DjangoValidationError) -> serializers.ValidationError:
@@ -157,6 +159,18 @@ class BookSerializer(MongoModelSerializer):
             "archived_at",
         )
         read_only_fields = ("created_at", "updated_at", "archived_at")
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object of book fields."]})
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        if self.instance is not None:
+            readable = self.to_representation(self.instance)
+        else:
+            readable = dict.fromkeys(self.fields, NOT_STORED)
+        if errors := not_writable_errors(data, writable=writable, readable=readable):
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
     def validate_authors(self, authors):
         names = _unique([name.strip() for name in authors if name.strip()])

@@ -180,7 +180,12 @@ class BookViewSet(viewsets.GenericViewSet):
         book = self.get_object()
         serializer = self.get_serializer(book, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        book = self._write(services.book_update, book=book, data=serializer.validated_data)
+        data = dict(serializer.validated_data)
+        if not partial:
+            # PUT replaces the editable fields: what the body leaves out goes back to its default.
+            for name in services.EDITABLE_FIELDS:
+                data.setdefault(name, Book._meta.get_field(name).get_default())
+        book = self._write(services.book_update, book=book, data=data)
         return Response(self.get_serializer(book).data)
 
     def partial_update(self, request, pk=None):

@@ -12,6 +12,7 @@ from companies import cnpj as cnpj_value
 from companies.models import BOOKKEEPING_FIELDS, UF_CHOICES, Company
 from companies.services import EDITABLE_FIELDS
 from companies.values import NORMALIZERS
+from config.serializers import NOT_STORED, not_writable_errors
 from integrations import guard
 from integrations.cnpj.types import RegistrationStatus
 
@@ -130,16 +131,11 @@ class _CompanyInputSerializer(serializers.ModelSerializer):
         return super().to_internal_value(data)
 
     def _refuse_fields_not_writable(self, data):
-        errors = {}
-        current = CompanySerializer(self.instance, context=self.context).data if self.instance else {}
-        for name, value in data.items():
-            if name in self.fields:
-                continue
-            if name not in READ_ONLY_FIELDS:
-                errors[name] = [serializers.ErrorDetail("Unknown field.", code="unknown")]
-            elif name not in current or current[name] != value:
-                errors[name] = [serializers.ErrorDetail("This field is read-only.", code="read_only")]
-        if errors:
+        if self.instance is not None:
+            readable = CompanySerializer(self.instance, context=self.context).data
+        else:
+            readable = dict.fromkeys(READ_ONLY_FIELDS, NOT_STORED)
+        if errors := not_writable_errors(data, writable=self.fields, readable=readable):
             raise serializers.ValidationError(errors)
 
 

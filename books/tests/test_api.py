@@ -334,3 +334,27 @@ def test_an_archived_book_is_readable_with_include_archived_and_the_409_points_t
     assert again.status_code == 409 and again.json()["existing_archived"] is True
     assert api.get(again.json()["existing_url"]).json()["id"] == book["id"]
     assert api.get(detail(book["id"]), {"include_archived": "maybe"}).status_code == 400
+
+
+@mongo_db
+@pytest.mark.parametrize(
+    "extra, field, code",
+    [({"foo": 1}, "foo", "unknown"), ({"archived_at": "2020-01-01T00:00:00Z"}, "archived_at", "read_only"),
+     ({"id": "0" * 24}, "id", "read_only")],
+)
+def test_unknown_or_read_only_body_fields_are_400(api, book_payload, extra, field, code):
+    created = api.post(URL, {**book_payload(), **extra}, format="json")
+    assert created.status_code == 400 and created.json()["field"] == field and created.json()["code"] == code
+    book = api.post(URL, book_payload(), format="json").json()
+    changed = api.patch(detail(book["id"]), extra, format="json")
+    assert changed.status_code == 400 and changed.json()["field"] == field
+
+
+@mongo_db
+def test_put_back_what_was_read_is_accepted_and_put_replaces(api, book_payload):
+    book = api.post(URL, book_payload(subtitle="Sub", publisher="Editora", tags=["a"]), format="json").json()
+    assert api.put(detail(book["id"]), book, format="json").status_code == 200  # read-only values repeated
+    replaced = api.put(detail(book["id"]), {"title": "Só", "authors": ["Um"], "isbn": book["isbn"]}, format="json")
+    assert replaced.status_code == 200, replaced.content
+    body = replaced.json()
+    assert (body["title"], body["subtitle"], body["publisher"], body["tags"]) == ("Só", "", "", [])
