@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework_simplejwt import views as jwt_views
 
 from access.throttles import LoginAddressThrottle, LoginUsernameThrottle
-from access.views import MeView
+from access.views import LogoutView, MeView, TokenVerifyView
 
 
 class TokenObtainView(jwt_views.TokenObtainPairView):
@@ -13,7 +13,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 urlpatterns = [
     path("token/", TokenObtainView.as_view(), name="token-obtain"),
     path("token/refresh/", jwt_views.TokenRefreshView.as_view(), name="token-refresh"),
-    path("token/verify/", jwt_views.TokenVerifyView.as_view(), name="token-verify"),
-    path("logout/", jwt_views.TokenBlacklistView.as_view(), name="token-logout"),
+    path("token/verify/", TokenVerifyView.as_view(), name="token-verify"),
+    path("logout/", LogoutView.as_view(), name="token-logout"),
     path("me/", MeView.as_view(), name="auth-me"),
 ]

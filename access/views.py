@@ -1,11 +1,43 @@
-"""Who am I: the caller as the API sees it (useful to check a key or token)."""
+"""Who am I: the caller as the API sees it (useful to check a key or token); token verify and
+logout answering as their schema says."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from access.authentication import ServicePrincipal
+
+NO_CONTENT = OpenApiResponse(description="No content.")
+
+
+class TokenVerifyView(jwt_views.TokenVerifyView):
+    """204 for a valid token; 401 `token_not_valid` for an invalid, expired or blacklisted one
+    (the same answer refreshing a blacklisted token gets)."""
+
+    @extend_schema(summary="Check a token", responses={204: NO_CONTENT})
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as error:
+            raise InvalidToken(error.args[0]) from error
+        except serializers.ValidationError as error:
+            if "token" in error.detail:  # the body is wrong: a 400 naming the field
+                raise
+            raise InvalidToken("Token is blacklisted") from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutView(jwt_views.TokenBlacklistView):
+    """204 once the refresh token is blacklisted."""
+
+    @extend_schema(summary="Log out: blacklist the refresh token", responses={204: NO_CONTENT})
+    def post(self, request, *args, **kwargs):
+        super().post(request, *args, **kwargs)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

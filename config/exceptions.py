@@ -141,8 +141,13 @@ def error_body(*, status_code, code, message, field=None, errors=None, extra=Non
 
 
 def _body_for_api_exception(exc: exceptions.APIException) -> dict:
-    errors = _flatten(exc.detail)
-    first = errors[0] if errors else {"field": None, "code": exc.default_code, "message": str(exc.detail)}
+    detail = exc.detail
+    if not isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict) and "detail" in detail:
+        # simplejwt's token errors: {detail, code, messages: [...]}, one error, not fields
+        code = str(detail.get("code") or exc.default_code)
+        detail = exceptions.ErrorDetail(str(detail["detail"]), code=code)
+    errors = _flatten(detail)
+    first = errors[0] if errors else {"field": None, "code": exc.default_code, "message": str(detail)}
     if isinstance(exc, exceptions.ValidationError):
         message = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
         code = first["code"]

@@ -111,14 +111,24 @@ class TestJWT:
     def test_verify(self, make_user):
         tokens = self.obtain(make_user)
         client = APIClient()
-        assert client.post("/api/auth/token/verify/", {"token": tokens["access"]}).status_code == 200
-        assert client.post("/api/auth/token/verify/", {"token": tokens["access"] + "x"}).status_code == 401
+        valid = client.post("/api/auth/token/verify/", {"token": tokens["access"]})
+        assert valid.status_code == 204 and valid.content == b""  # as the schema says: no body
+        invalid = client.post("/api/auth/token/verify/", {"token": tokens["access"] + "x"})
+        assert invalid.status_code == 401
+        body = invalid.json()  # one error in the project's shape, no made-up fields
+        assert body["code"] == "token_not_valid" and body["field"] is None
+        assert [error["field"] for error in body["errors"]] == [None]
+        assert client.post("/api/auth/token/verify/", {}).json()["field"] == "token"
 
     def test_logout_blacklists_refresh_token(self, make_user):
         tokens = self.obtain(make_user)
         client = APIClient()
-        assert client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}).status_code == 200
+        logout = client.post("/api/auth/logout/", {"refresh": tokens["refresh"]})
+        assert logout.status_code == 204 and logout.content == b""
         assert client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
+        # Verifying the blacklisted token answers as refreshing it does.
+        verify = client.post("/api/auth/token/verify/", {"token": tokens["refresh"]})
+        assert verify.status_code == 401 and verify.json()["code"] == "token_not_valid"
 
     def test_invalid_bearer_token_is_401(self):
         client = APIClient()
