@@ -215,13 +215,30 @@ def _plain(value):
     return value
 
 
-class BookHistoryEntrySerializer(serializers.Serializer):
+class BookVersionSerializer(serializers.Serializer):
+    """One version of a book, in the company history's shape: when, what kind of change, by whom,
+    and which fields changed."""
+
+    TYPES = {"changed": "updated"}  # the companies' word; archived and restored are books' own
+
     history_id = ObjectIdField()
-    date = serializers.DateTimeField()
-    kind = serializers.CharField(help_text="created, changed, archived or restored")
+    history_date = serializers.DateTimeField(source="date")
+    history_type = serializers.SerializerMethodField(help_text="created, updated, archived or restored")
     actor = serializers.CharField(help_text="user:<name>, api_key:<name>, command:<name> or task:<name>")
-    user_id = serializers.IntegerField(allow_null=True)
+    user = serializers.SerializerMethodField(help_text="The signed-in person's username, if one acted.")
     changes = BookChangeSerializer(many=True)
+
+    def get_history_type(self, entry) -> str:
+        return self.TYPES.get(entry.kind, entry.kind)
+
+    def get_user(self, entry) -> str | None:
+        return self.context.get("usernames", {}).get(entry.user_id)
+
+
+class BookHistoryPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = BookVersionSerializer(many=True)
 
 
 class BookImportSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -24,15 +25,48 @@ from books.models import Book
 from books.permissions import BookActionPermissions
 from books.selectors import book_get, book_history, book_list
 from books.serializers import (
-    BookHistoryEntrySerializer,
+    BookHistoryPageSerializer,
     BookImportAcceptedSerializer,
     BookImportSerializer,
     BookSerializer,
+    BookVersionSerializer,
 )
 from books.tasks import import_books
+from config.cursors import cursor_read, cursor_sign
 from config.exceptions import Conflict, PayloadTooLarge
 
 LIST_PARAMETERS = frozenset({"cursor", "page_size"})
+
+
+class HistoryPage:
+    """One page of a book's versions (all read already: a book has few), newest first, after or
+    before the version a signed cursor names; `page_size` 1-200 (default 50), as for companies."""
+
+    SALT = "books.history.cursor"
+
+    def __init__(self, request, entries):
+        self.request = request
+        size = request.query_params.get("page_size") or "50"
+        if not size.isdigit() or not 1 <= int(size) <= 200:
+            raise exceptions.ValidationError({"page_size": ["A whole number from 1 to 200."]})
+        size = int(size)
+        ids = [str(entry.history_id) for entry in entries]
+        start, backwards = 0, False
+        if raw := request.query_params.get("cursor"):
+            try:
+                position = cursor_read(raw, salt=self.SALT)
+                index, backwards = ids.index(position["k"]), bool(position["b"])
+            except (ValueError, KeyError, TypeError):
+                raise exceptions.ValidationError({"cursor": ["Not a cursor this list gave out."]}) from None
+            start = max(0, index - size) if backwards else index + 1
+        self.entries = entries[start : start + size]
+        end = start + len(self.entries)
+        self.next_url = self._link(ids[end - 1], False) if self.entries and end < len(ids) else None
+        self.previous_url = self._link(ids[start], True) if self.entries and start > 0 else None
+
+    def _link(self, history_id: str, backwards: bool) -> str:
+        cursor = cursor_sign({"k": history_id, "b": backwards}, salt=self.SALT)
+        return replace_query_param(self.request.build_absolute_uri(), "cursor", cursor)
 
 
 class BookCursorPagination(BasePagination):
@@ -202,11 +236,23 @@ class BookViewSet(viewsets.GenericViewSet):
         book = services.book_restore(book=self.get_object(include_archived=True))
         return Response(self.get_serializer(book).data)
 
-    @extend_schema(responses=BookHistoryEntrySerializer(many=True), summary="Every change, with who made it")
+    @extend_schema(
+        responses=BookHistoryPageSerializer,
+        summary="Every change, newest first, with who made it (paged as the company history)",
+        parameters=[
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=())
     def history(self, request, pk=None):
+        """The book's versions, newest first, a page at a time, in the company history's shape."""
         entries = book_history(book=self.get_object(include_archived=True))
-        return Response(BookHistoryEntrySerializer(entries, many=True).data)
+        page = HistoryPage(request, entries)
+        ids = {entry.user_id for entry in page.entries if entry.user_id is not None}
+        usernames = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")) if ids else {}
+        results = BookVersionSerializer(page.entries, many=True, context={"usernames": usernames}).data
+        return Response({"next": page.next_url, "previous": page.previous_url, "results": results})
 
     @extend_schema(
         request={"multipart/form-data": BookImportSerializer},

@@ -57,11 +57,13 @@ def test_history_records_every_change_with_its_actor(api, jwt_client, book_paylo
 
     response = api.get(f"{created['url']}history/")
     assert response.status_code == 200
-    history = response.json()
-    assert [(entry["kind"], entry["actor"]) for entry in history] == [
+    page = response.json()
+    assert (page["next"], page["previous"]) == (None, None)
+    history = page["results"]  # the company history's shape and names
+    assert [(entry["history_type"], entry["actor"]) for entry in history] == [
         ("restored", "api_key:test-service"),
         ("archived", "user:alice"),
-        ("changed", "user:alice"),
+        ("updated", "user:alice"),
         ("created", "api_key:test-service"),
     ]
     changed = {change["field"]: change for change in history[2]["changes"]}
@@ -69,10 +71,22 @@ def test_history_records_every_change_with_its_actor(api, jwt_client, book_paylo
     assert changed["title"]["old"] == "Structure and Interpretation of Computer Programs"
     assert changed["title"]["new"] == "SICP"
     assert changed["tags"]["new"] == ["lisp"]
-    assert history[1]["user_id"] is not None and history[3]["user_id"] is None
+    assert history[1]["user"] == "alice" and history[3]["user"] is None
+    assert set(history[0]) == {"history_id", "history_date", "history_type", "actor", "user", "changes"}
 
     book = Book.objects.get(pk=ObjectId(created["id"]))
     assert book.history.count() == 4
     # Read-only callers may read the history; it is served for archived books too.
     api.delete(created["url"])
-    assert api.get(f"{created['url']}history/").json()[0]["kind"] == "archived"
+    assert api.get(f"{created['url']}history/").json()["results"][0]["history_type"] == "archived"
+
+    # Pages, as for companies: follow next, then previous back.
+    first = api.get(f"{created['url']}history/", {"page_size": 2}).json()
+    second = api.get(first["next"]).json()
+    assert len(first["results"]) == 2 and first["previous"] is None
+    assert [v["history_id"] for v in second["results"]][:1] == [history[1]["history_id"]]
+    back = api.get(second["previous"]).json()
+    assert [v["history_id"] for v in back["results"]] == [v["history_id"] for v in first["results"]]
+    tampered = api.get(f"{created['url']}history/", {"cursor": second["previous"].split("cursor=")[1] + "x"})
+    assert tampered.status_code == 400 and tampered.json()["field"] == "cursor"
+    assert api.get(f"{created['url']}history/", {"page_size": "0"}).status_code == 400
