@@ -252,7 +252,11 @@ def _jsonl_records(stream: TextIO, summary: ImportSummary) -> Iterator[tuple[int
             summary.rows += 1
             summary.reject(line, "each line must be one JSON object")
             continue
-        yield line, {str(key).strip().lower(): value for key, value in record.items()}
+        record = {str(key).strip().lower(): value for key, value in record.items()}
+        if unknown := set(record) - set(IMPORT_FIELDS) - set(summary.ignored_columns):
+            # Reported as the CSV's unknown columns are, not dropped unseen.
+            summary.ignored_columns = sorted({*summary.ignored_columns, *unknown})
+        yield line, record
 
 
 def _text(value) -> str:
@@ -264,6 +268,8 @@ def _is_blank(value) -> bool:
 
 
 def _names(value, *, lower: bool = False) -> list[str]:
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise ValidationError("must be a list of text")  # as the API says of [1, {"a": 1}]
     items = value if isinstance(value, list) else _text(value).split(LIST_SEPARATOR)
     names = [_text(item) for item in items]
     return list(dict.fromkeys(name.lower() if lower else name for name in names if name))

@@ -176,3 +176,19 @@ def test_api_import_runs_the_same_import_as_a_task(api, read_only_api, jwt_clien
         assert response.json()["field"] == field
     assert TaskResult.objects.count() == 2
     assert ObjectId.is_valid(str(dune.pk))
+
+
+@mongo_db
+def test_json_lines_are_validated_as_the_api_does_and_unknown_keys_reported(tmp_path):
+    path = tmp_path / "books.jsonl"
+    path.write_text(
+        '{"title": "Dune", "authors": [1, {"a": 1}], "isbn": "9780441172719"}\n'
+        '{"title": "Emma", "authors": ["Jane Austen"], "isbn": "9780141439587", "shelf": "B2", "foo": 1}\n',
+        encoding="utf-8",
+    )
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("import_books", str(path), stdout=stdout, stderr=stderr)
+    assert "line 1: authors: must be a list of text" in stderr.getvalue()
+    assert "ignored columns: foo, shelf" in stderr.getvalue()
+    assert not Book.objects.filter(isbn="9780441172719").exists()
+    assert Book.objects.get(isbn="9780141439587").authors == ["Jane Austen"]
