@@ -46,6 +46,8 @@ class HistoryPage:
 
     def __init__(self, request, entries):
         self.request = request
+        if unknown := sorted(set(request.query_params) - {"page_size", "cursor"}):
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
         size = request.query_params.get("page_size") or "50"
         if not size.isdigit() or not 1 <= int(size) <= 200:
             raise exceptions.ValidationError({"page_size": ["A whole number from 1 to 200."]})

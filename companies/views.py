@@ -240,6 +240,8 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def history(self, request, cnpj):
         company = self._company_or_404(cnpj)
+        if unknown := sorted(set(request.query_params) - {"page_size", "cursor"}):
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
         paginator = HistoryPagination(request)
         records = paginator.paginate(selectors.company_history(company=company))
         previous = None
