@@ -1,4 +1,3 @@
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -63,7 +62,8 @@ def test_post_without_cnpj_or_with_bad_fields_is_400(api):
     response = api.post(URL, {"cnpj": numeric_cnpj(1), "pipefy_card_id": "9", "colour": "red"}, format="json")
     assert response.status_code == 400
     assert {(e["field"], e["code"]) for e in response.json()["errors"]} == {
-        ("pipefy_card_id", "read_only"), ("colour", "unknown")
+        ("pipefy_card_id", "read_only"),
+        ("colour", "unknown"),
     }
     assert api.post(URL, ["not", "an", "object"], format="json").status_code == 400
     assert not Company.objects.exists()
@@ -281,7 +281,8 @@ def test_history_is_newest_first_with_changes_and_actor(api, jwt_client):
     assert [v["actor"] for v in versions] == ["user:maria", "api_key:test-service", "api_key:test-service"]
     assert versions[0]["changes"] == [{"field": "legal_name", "old": "Segundo", "new": "Terceiro"}]
     assert {(c["field"], c["old"], c["new"]) for c in versions[1]["changes"]} == {
-        ("legal_name", "Primeiro", "Segundo"), ("city", "", "Campinas")
+        ("legal_name", "Primeiro", "Segundo"),
+        ("city", "", "Campinas"),
     }
     assert {"field": "cnpj", "old": None, "new": numeric_cnpj(3)} in versions[2]["changes"]
 
@@ -304,10 +305,13 @@ def test_null_characters_and_forged_cursors_are_400_not_500(api):
     company = CompanyFactory()
     assert api.patch(detail(company.cnpj), {"trade_name": "a\x00b"}, format="json").status_code == 400
     assert api.get(URL, {"search": "a\x00b"}).status_code == 400
-    for position in ({"o": "cnpj", "v": "a\x00", "k": 1, "b": False}, {"o": "cnpj", "v": "x", "k": 10**30, "b": False},
-                     {"o": "updated_at", "v": "not a date", "k": 1, "b": False},
-                     {"o": "updated_at", "v": 5, "k": 1, "b": False},
-                     {"o": "-updated_at", "v": True, "k": 1, "b": False}):
+    for position in (
+        {"o": "cnpj", "v": "a\x00", "k": 1, "b": False},
+        {"o": "cnpj", "v": "x", "k": 10**30, "b": False},
+        {"o": "updated_at", "v": "not a date", "k": 1, "b": False},
+        {"o": "updated_at", "v": 5, "k": 1, "b": False},
+        {"o": "-updated_at", "v": True, "k": 1, "b": False},
+    ):
         cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
         response = api.get(URL, {"cursor": cursor, "ordering": position["o"]})
         assert response.status_code == 400 and response.json()["field"] == "cursor", position
@@ -377,3 +381,44 @@ def test_valid_nested_lists_are_stored_normalised(api):
     company = Company.objects.get(cnpj=numeric_cnpj(902))
     assert company.secondary_activities == [{"code": "6201501", "description": "Software"}]
     assert company.partners[1] == {"name": "Bia", "role": "", "since": None}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_patches_of_different_fields_of_one_company_all_land(api_key):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    company = CompanyFactory()
+    changes = {
+        "trade_name": "Paralela",
+        "email": "p@example.com",
+        "phone": "1133334444",
+        "city": "Campinas",
+        "district": "Centro",
+        "street": "Rua Um",
+        "street_number": "10",
+        "complement": "Sala 2",
+    }
+
+    def patch(item):
+        try:
+            return (
+                APIClient(HTTP_X_API_KEY=api_key).patch(detail(company.cnpj), dict([item]), format="json").status_code
+            )
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=len(changes)) as pool:
+        assert list(pool.map(patch, changes.items())) == [200] * len(changes)
+    company.refresh_from_db()
+    assert {name: getattr(company, name) for name in changes} == changes
+    versions = api_get_history(api_key, company.cnpj)
+    assert sorted(tuple(c["field"] for c in v["changes"]) for v in versions[:-1]) == sorted((n,) for n in changes)
+
+
+def api_get_history(api_key, cnpj):
+    from rest_framework.test import APIClient
+
+    return APIClient(HTTP_X_API_KEY=api_key).get(f"{detail(cnpj)}history/", {"page_size": 50}).json()["results"]

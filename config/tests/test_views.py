@@ -33,9 +33,15 @@ def test_content_negotiation_answers_as_drf_does():
 
     factory = APIRequestFactory()
     renderers = [JSONRenderer()]
-    for headers, query in [({}, ""), ({"HTTP_ACCEPT": "*/*"}, ""), ({"HTTP_ACCEPT": ""}, ""),
-                           ({"HTTP_ACCEPT": "text/html"}, ""), ({"HTTP_ACCEPT": "application/json"}, ""),
-                           ({}, "?format=json"), ({}, "?format=xml")]:
+    for headers, query in [
+        ({}, ""),
+        ({"HTTP_ACCEPT": "*/*"}, ""),
+        ({"HTTP_ACCEPT": ""}, ""),
+        ({"HTTP_ACCEPT": "text/html"}, ""),
+        ({"HTTP_ACCEPT": "application/json"}, ""),
+        ({}, "?format=json"),
+        ({}, "?format=xml"),
+    ]:
         outcomes = []
         for negotiation in (ContentNegotiation(), DefaultContentNegotiation()):
             request = Request(factory.get(f"/x/{query}", **headers))
@@ -59,3 +65,27 @@ def test_an_unsupported_format_is_404_in_the_error_shape(api, url):
 
 def test_health_answers_head(client):
     assert client.head("/health/live").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_request_that_runs_a_task_in_process_keeps_the_clients_request_id(
+    api, settings, django_capture_on_commit_callbacks
+):
+    from config.celery import app
+
+    settings.CNPJ_PROVIDERS = ["brasilapi"]
+    settings.BRASILAPI_URL = "http://127.0.0.1:1/"  # nothing listens: the lookup fails at once
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(
+                "/api/companies/", {"cnpj": "11222333000181"}, format="json", HTTP_X_REQUEST_ID="req-kept-1"
+            )
+    finally:
+        app.conf.task_always_eager = False
+    assert response.status_code == 201
+    from django_celery_results.models import TaskResult
+
+    task_id = response.json()["enrichment"]["task_id"]
+    assert TaskResult.objects.get(task_id=task_id).status == "SUCCESS"  # the lookup ran in this request
+    assert response["X-Request-ID"] == "req-kept-1"
