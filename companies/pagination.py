@@ -39,8 +39,10 @@ class KeysetPagination:
     default_ordering = "cnpj"
     tiebreaker = "id"
 
-    def __init__(self, request):
+    def __init__(self, request, *, scope: str = ""):
+        """`scope` names the list a cursor belongs to (a company's history is not another's)."""
         self.request = request
+        self.salt = f"{CURSOR_SALT}:{type(self).__name__}:{scope}"
         params = request.query_params
         self.size = self._page_size(params.get("page_size"))
         self.ordering = self._ordering(params.get("ordering"))
@@ -69,7 +71,7 @@ class KeysetPagination:
         if not raw:
             return None
         try:
-            cursor = cursor_read(raw, salt=CURSOR_SALT)
+            cursor = cursor_read(raw, salt=self.salt)
             if not (isinstance(cursor, dict) and cursor.keys() == {"o", "v", "k", "b"}):
                 raise ValueError
             if not isinstance(cursor["k"], int) or not -(2**63) < cursor["k"] < 2**63:
@@ -91,7 +93,7 @@ class KeysetPagination:
             "k": getattr(row, self.tiebreaker),
             "b": backwards,
         }
-        return cursor_sign(position, salt=CURSOR_SALT)
+        return cursor_sign(position, salt=self.salt)
 
     # --- the page -------------------------------------------------------------------------
     def paginate(self, queryset: QuerySet) -> list:

@@ -196,6 +196,8 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         return _json(body)
 
     def retrieve(self, request, cnpj):
+        if request.META.get("QUERY_STRING") and (unknown := sorted(request.query_params)):
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
         lookup = company_cache.detail_lookup(cnpj, site=self._site(), found=self._prefetched())
         if lookup.body is not None:
             return _json(lookup.body)
@@ -242,7 +244,7 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         company = self._company_or_404(cnpj)
         if unknown := sorted(set(request.query_params) - {"page_size", "cursor"}):
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
-        paginator = HistoryPagination(request)
+        paginator = HistoryPagination(request, scope=company.cnpj)
         records = paginator.paginate(selectors.company_history(company=company))
         previous = None
         if records:

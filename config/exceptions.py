@@ -203,6 +203,20 @@ def _json(status_code, code, message):
     return JsonResponse(error_body(status_code=status_code, code=code, message=message), status=status_code)
 
 
+_STATUS_ERRORS = {
+    404: ("not_found", "Not found."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    400: ("bad_request", "Bad request."),
+    500: ("server_error", "Internal server error."),
+}
+
+
+def json_error_for_status(status_code: int) -> JsonResponse:
+    """The API's error answer for a bare status (a page Django rendered as HTML)."""
+    code, message = _STATUS_ERRORS.get(status_code, ("error", "The request failed."))
+    return _json(status_code, code, message)
+
+
 def not_found(request, exception=None):
     if _is_api(request):
         return _json(404, "not_found", "Not found.")

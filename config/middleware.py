@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http.response import HttpResponseRedirectBase
 from django.middleware import common
 from django.utils.http import escape_leading_slashes
+from rest_framework.response import Response
 
 from config.exceptions import error_body
 
@@ -50,3 +51,26 @@ class CommonMiddleware(common.CommonMiddleware):
 
     def get_full_path_with_slash(self, request):
         return escape_leading_slashes(request.get_full_path(force_append_slash=True))
+
+
+class ApiErrorsAsJson:
+    """Under /api/ and /health/, an error page Django itself rendered as HTML (the development
+    server's technical 404 for a URL no route matches, its 500 page) becomes the API's JSON error;
+    with DEBUG off Django's handlers already answer JSON there. DRF's own responses (the
+    browsable API included) are left as they are."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith(("/api/", "/health/"))
+            and response.get("Content-Type", "").startswith("text/html")
+            and not isinstance(response, Response)
+        ):
+            from config.exceptions import json_error_for_status
+
+            return json_error_for_status(response.status_code)
+        return response

@@ -422,3 +422,24 @@ def api_get_history(api_key, cnpj):
     from rest_framework.test import APIClient
 
     return APIClient(HTTP_X_API_KEY=api_key).get(f"{detail(cnpj)}history/", {"page_size": 50}).json()["results"]
+
+
+def test_a_cursor_from_one_companys_history_is_refused_on_anothers(api):
+    first, second = CompanyFactory(), CompanyFactory()
+    for company in (first, second):
+        for n in range(3):
+            api.patch(detail(company.cnpj), {"trade_name": f"v{n}"}, format="json")
+    page = api.get(f"{detail(first.cnpj)}history/", {"page_size": 1}).json()
+    cursor = page["next"].split("cursor=")[1].split("&")[0]
+    from urllib.parse import unquote
+
+    assert api.get(f"{detail(first.cnpj)}history/", {"page_size": 1, "cursor": unquote(cursor)}).status_code == 200
+    response = api.get(f"{detail(second.cnpj)}history/", {"page_size": 1, "cursor": unquote(cursor)})
+    assert response.status_code == 400 and response.json()["field"] == "cursor"
+
+
+def test_an_unknown_query_parameter_on_a_company_is_400(api):
+    company = CompanyFactory()
+    response = api.get(detail(company.cnpj), {"foo": "1"})
+    assert response.status_code == 400 and response.json()["field"] == "foo"
+    assert api.get(detail(company.cnpj)).status_code == 200

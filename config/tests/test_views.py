@@ -89,3 +89,27 @@ def test_a_request_that_runs_a_task_in_process_keeps_the_clients_request_id(
     task_id = response.json()["enrichment"]["task_id"]
     assert TaskResult.objects.get(task_id=task_id).status == "SUCCESS"  # the lookup ran in this request
     assert response["X-Request-ID"] == "req-kept-1"
+
+
+@pytest.mark.django_db
+def test_json_nested_too_deeply_is_a_400_not_a_500(client_anon, api):
+    deep = "[" * 3000 + "]" * 3000
+    for client, url in ((client_anon, "/api/auth/token/"), (api, "/api/companies/")):
+        response = client.post(url, deep, content_type="application/json")
+        assert response.status_code == 400 and response.json()["code"] == "parse_error", url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/companies/11222333000182/", "/api/nope/", "/api/companies/1234/history/"])
+def test_no_route_under_api_is_a_json_404_even_with_debug_on(api, settings, url):
+    settings.DEBUG = True  # the development server's technical 404 page is HTML
+    response = api.get(url, HTTP_ACCEPT="text/html")
+    assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_csrf_refusal_on_health_is_json(client):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/health/live")
+    assert response.status_code in (403, 405) and response["Content-Type"].startswith("application/json")
