@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.environment import production_env  # noqa: E402
+from bench.environment import production_env, stop_all  # noqa: E402
 from bench.import_companies import postgres_cpu  # noqa: E402
 from scripts.services import PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
 
@@ -183,16 +183,7 @@ class DrainBench:
             if log.exists():
                 OUTPUT.mkdir(exist_ok=True)
                 shutil.copy(log, OUTPUT / f"drain-worker-{number}.log")
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        for server in self.servers:
-            server.stop()
+        stop_all(self.processes, self.servers)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- measurement ------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""The environment every benchmark's processes run in: PRODUCTION settings (bench.settings) on
-throwaway servers, fresh secrets, quiet logs."""
+"""The environment every benchmark's processes run in (PRODUCTION settings, bench.settings, on
+throwaway servers, fresh secrets, quiet logs), and how they are stopped."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 from pathlib import Path
 
 
@@ -26,3 +27,17 @@ def production_env(workdir: Path, *, database_url: str, redis_url: str, **extra:
         "STATIC_ROOT": str(workdir / "static"),
         **extra,
     }
+
+
+def stop_all(processes, servers) -> None:
+    """Stop the benchmark's processes (newest first; killed after 15 s) and then its servers."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    for server in servers:
+        server.stop()

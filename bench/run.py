@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.books import generate_csv as generate_books_csv  # noqa: E402
 from bench.drain import run_drain  # noqa: E402
-from bench.environment import production_env  # noqa: E402
+from bench.environment import production_env, stop_all  # noqa: E402
 from bench.import_companies import generate_csv as generate_companies_csv  # noqa: E402
 from scripts.services import MongoServer, PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
 
@@ -123,15 +123,7 @@ class Bench:
         self.base = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        for server in self.servers:
-            server.stop()
+        stop_all(self.processes, self.servers)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- data ---------------------------------------------------------------------------------
