@@ -1,5 +1,7 @@
 """Request-level guards that must answer before any view runs."""
 
+import re
+
 from django.conf import settings
 from django.http.response import HttpResponseRedirectBase
 from django.middleware import common
@@ -74,3 +76,21 @@ class ApiErrorsAsJson:
 
             return json_error_for_status(response.status_code)
         return response
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+class RequestIdGuard:
+    """A client's X-Request-ID is used (returned and logged on every line) only when it is at most
+    128 characters of [A-Za-z0-9._-]; anything else is dropped here, before django-guid, which
+    then generates one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.META.get("HTTP_X_REQUEST_ID")
+        if given is not None and not REQUEST_ID.fullmatch(given):
+            del request.META["HTTP_X_REQUEST_ID"]
+        return self.get_response(request)

@@ -41,6 +41,7 @@ def production_settings_check(app_configs=None, **kwargs):
                 id="ops.E004",
             )
         )
+    errors += _backing_services_problems()
     if settings.API_KEY and len(settings.API_KEY) < 32:
         errors.append(
             Error(
@@ -50,3 +51,35 @@ def production_settings_check(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+def _backing_services_problems() -> list[Error]:
+    """PRODUCTION runs on PostgreSQL, Redis and a Redis broker, never on the embedded defaults
+    (SQLite has no never-delete trigger; a local-memory cache and in-process tasks are per process)."""
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append(
+            Error(
+                "No PostgreSQL database is configured: PRODUCTION would run on SQLite.",
+                hint="Set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/NAME (or POSTGRESQL_HOST and friends).",
+                id="ops.E006",
+            )
+        )
+    if not settings.REDIS_URL:
+        problems.append(
+            Error(
+                "No Redis is configured: PRODUCTION would use a per-process cache and shared limits per process.",
+                hint="Set REDIS_URL=redis://HOST:6379/0 (or REDIS_HOST and friends).",
+                id="ops.E007",
+            )
+        )
+    if settings.CELERY_BROKER_URL.startswith("memory://") or settings.CELERY_TASK_ALWAYS_EAGER:
+        problems.append(
+            Error(
+                "No task broker is configured: PRODUCTION would run background work inside web requests.",
+                hint="Set CELERY_BROKER_URL=redis://HOST:6379/1 (or REDIS_URL, which it defaults to), "
+                "and leave CELERY_TASK_ALWAYS_EAGER unset.",
+                id="ops.E008",
+            )
+        )
+    return problems

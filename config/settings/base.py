@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdGuard",  # before django-guid: a client's odd id is not taken
     "django_guid.middleware.guid_middleware",
     "config.logging.AccessLogMiddleware",
     "config.middleware.ApiErrorsAsJson",

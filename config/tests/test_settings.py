@@ -14,6 +14,9 @@ STRONG = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "api.example.com",
+    # Nothing connects during `check`: the values only have to say where the services are.
+    "DATABASE_URL": "postgres://app:pw@db.example:5432/app",
+    "REDIS_URL": "redis://cache.example:6379/0",
 }
 
 
@@ -84,6 +87,9 @@ def test_url_forms_win_over_seed_names():
         ({**STRONG, "JWT_SIGNING_KEY": "short"}, ["ops.E002", "too short"]),
         ({**STRONG, "DEBUG": "true"}, ["ops.E003"]),
         ({**STRONG, "ALLOWED_HOSTS": ""}, ["ops.E004"]),
+        ({**STRONG, "DATABASE_URL": ""}, ["ops.E006", "DATABASE_URL"]),
+        ({**STRONG, "REDIS_URL": ""}, ["ops.E007", "REDIS_URL", "ops.E008", "CELERY_BROKER_URL"]),
+        ({**STRONG, "CELERY_TASK_ALWAYS_EAGER": "true"}, ["ops.E008"]),
     ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(env, expected):

@@ -1,6 +1,8 @@
 """config.views.SharedComponentsMixin: one set of stateless DRF components per view class; and
 what every view answers alike (an unsupported format, HEAD on health)."""
 
+import re
+
 import pytest
 
 from companies.views import CompanyViewSet
@@ -113,3 +115,12 @@ def test_a_csrf_refusal_on_health_is_json(client):
 
     response = Client(enforce_csrf_checks=True).post("/health/live")
     assert response.status_code in (403, 405) and response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("given, kept", [("req-1.a_B", True), ("x" * 128, True), ("x" * 129, False),
+                                         ("has space", False), ("ünïcode", False), ("a\\nb", False)])
+def test_a_clients_request_id_is_used_only_when_short_and_plain(api, given, kept):
+    response = api.get("/api/auth/me/", HTTP_X_REQUEST_ID=given)
+    assert (response["X-Request-ID"] == given) is kept
+    assert re.fullmatch(r"[A-Za-z0-9._-]{1,128}", response["X-Request-ID"])
