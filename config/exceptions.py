@@ -206,6 +206,7 @@ def _json(status_code, code, message):
 _STATUS_ERRORS = {
     404: ("not_found", "Not found."),
     403: ("permission_denied", "You do not have permission to perform this action."),
+    405: ("method_not_allowed", "This method is not allowed here."),
     400: ("bad_request", "Bad request."),
     500: ("server_error", "Internal server error."),
 }

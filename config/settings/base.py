@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "config.logging.AccessLogMiddleware",
     "config.middleware.ApiErrorsAsJson",
+    "ops.middleware.HealthCheckMiddleware",  # before the host is checked: probes ask by address
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",

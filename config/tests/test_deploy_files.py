@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,3 +40,24 @@ def test_gunicorn_config_binds_from_the_environment_without_a_control_socket(mon
     assert config["bind"] == "127.0.0.1:5099"
     assert config["workers"] == 3
     assert config["control_socket_disable"] is True
+
+
+@pytest.mark.django_db(databases=["default", "mongo"])
+def test_the_images_health_check_passes_with_a_real_host_name(live_server, settings):
+    """The Dockerfile's HEALTHCHECK command, run as is (port aside) against a server whose
+    ALLOWED_HOSTS names only the real host: probes ask by address and must still get 200."""
+    import re
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    command = re.search(r'CMD python -c "(.+)"', dockerfile.split("HEALTHCHECK", 1)[1]).group(1)
+    port = urlsplit(live_server.url).port
+    command = command.replace("127.0.0.1:5000", f"127.0.0.1:{port}")
+    assert subprocess.run([sys.executable, "-c", command], timeout=20).returncode == 0
+    refused = subprocess.run(
+        [sys.executable, "-c", command.replace("/health/live", "/api/auth/me/")], capture_output=True, timeout=20
+    )
+    assert refused.returncode != 0  # other paths still validate the host

@@ -62,9 +62,7 @@ def test_embedded_default_serves_an_authenticated_request(embedded_env, tmp_path
         assert me.status_code == 200, (tmp_path / "server.log").read_text()[-3000:]
         assert me.json()["name"] == "embedded-test"
         ready = httpx.get(f"{base}/health/ready").json()
-        assert ready["status"] == "ok"
-        assert ready["checks"]["database"]["backend"] == "sqlite"
-        assert ready["checks"]["cache"]["backend"] == "locmemcache"
+        assert ready["status"] == "ok" and set(ready["checks"].values()) == {"ok"}
         docs = httpx.get(f"{base}/api/doc/")
         assert docs.status_code == 200 and "swagger-ui" in docs.text
         # The development server (DEBUG) redirects a write without its slash, keeping the method.
