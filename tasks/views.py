@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -19,5 +20,9 @@ class TaskStatusView(APIView):
     def get(self, request, task_id: str):
         task_result = task_result_get(task_id=task_id) if TASK_ID.fullmatch(task_id) else None
         if task_result is None:
-            raise NotFound(f"No task with id {task_id}.")
+            days = settings.TASK_RESULT_EXPIRES / 86400
+            raise NotFound(
+                f"No task with id {task_id}. Task results are kept for {days:g} days (TASK_RESULT_EXPIRES); "
+                "an older task's result has been removed."
+            )
         return Response(TaskStatusSerializer(task_result).data)

@@ -441,9 +441,15 @@ TASK_STRANDED_SECONDS = env.int(
     "TASK_STRANDED_SECONDS", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + CELERY_TASK_TIME_LIMIT
 )
 TASK_REQUEUE_MAX = env.int("TASK_REQUEUE_MAX", default=3)
+# Task results are kept this long, then Celery's daily `celery.backend_cleanup` (beat) removes
+# them; `/api/tasks/{id}/` then answers 404 saying so.
+TASK_RESULT_EXPIRES = env.int("TASK_RESULT_EXPIRES", default=7 * 24 * 3600)
+CELERY_RESULT_EXPIRES = timedelta(seconds=TASK_RESULT_EXPIRES)
 CELERY_BEAT_SCHEDULE = {
     "backlog-tick": {"task": "companies.backlog_tick", "schedule": BACKLOG_TICK_SECONDS},
     "tasks-reconcile": {"task": "tasks.reconcile", "schedule": max(60, BACKLOG_TICK_SECONDS)},
+    # Expired JWT outstanding and blacklisted rows, once a day.
+    "flush-expired-tokens": {"task": "access.flush_expired_tokens", "schedule": 24 * 3600},
 }
 
 # --- Books (MongoDB) ----------------------------------------------------------------------

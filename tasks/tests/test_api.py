@@ -125,3 +125,34 @@ def test_refresh_schedule_migration_creates_one_enabled_schedule(db):
     assert schedule.enabled
     assert (schedule.crontab.minute, schedule.crontab.hour) == ("0", "3")
     assert schedule.task in celery_app.tasks  # the name the beat sends is a registered task
+
+
+def test_an_unknown_or_expired_task_says_how_long_results_are_kept(api, settings):
+    settings.TASK_RESULT_EXPIRES = 3 * 86400
+    response = api.get("/api/tasks/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert "kept for 3 days (TASK_RESULT_EXPIRES)" in response.json()["message"]
+
+
+def test_results_expire_as_configured_and_the_cleanup_is_scheduled(settings):
+    from config.celery import app
+
+    assert app.conf.result_expires.total_seconds() == settings.TASK_RESULT_EXPIRES
+    assert settings.CELERY_BEAT_SCHEDULE["flush-expired-tokens"]["task"] == "access.flush_expired_tokens"
+
+
+@pytest.mark.django_db
+def test_flushing_expired_tokens_removes_only_expired_ones(make_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from access.tasks import flush_expired_tokens_task
+
+    user = make_user()
+    now = timezone.now()
+    OutstandingToken.objects.create(user=user, jti="old", token="x", created_at=now, expires_at=now - timedelta(days=1))
+    OutstandingToken.objects.create(user=user, jti="new", token="y", created_at=now, expires_at=now + timedelta(days=1))
+    assert flush_expired_tokens_task.apply().get() == {"removed": 1}
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == ["new"]
