@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from access.actor import acting_as
 from companies import backlog
@@ -275,11 +275,16 @@ def backlog_status() -> dict[str, Any]:
     for row in Company.objects.order_by().values("enrichment_status").annotate(count=Count("pk")):
         by_status[row["enrichment_status"]] = row["count"]
     queue = backlog.queue_counts(ENRICHMENT)
-    providers = {name: provider_guard(name).status() for name in configured_providers()}
-    rate = sum(provider_guard(name).per_minute or 0 for name, state in providers.items() if state["state"] == "ok")
+    guards = {name: provider_guard(name) for name in configured_providers()}
+    providers = {name: guard.status() for name, guard in guards.items()}
+    rate = sum(guards[name].per_minute or 0 for name, state in providers.items() if state["state"] == "ok")
     pipefy_guard = provider_guard(PIPEFY.name)
     pipefy_queue = backlog.queue_counts(PIPEFY)
     pipefy_rate = pipefy_guard.per_minute or 0
+    no_card = Q(pipefy_card_id="")
+    cards = Company.objects.aggregate(
+        with_card=Count("pk", filter=~no_card), failed=Count("pk", filter=no_card & ~Q(pipefy_error=""))
+    )
     return {
         **by_status,
         **queue,
@@ -288,8 +293,7 @@ def backlog_status() -> dict[str, Any]:
         "providers": providers,
         "pipefy": {
             **pipefy_queue,
-            "with_card": Company.objects.exclude(pipefy_card_id="").count(),
-            "failed": Company.objects.filter(pipefy_card_id="").exclude(pipefy_error="").count(),
+            **cards,
             "rate_per_minute": round(pipefy_rate, 2),
             "eta_seconds": _eta(pipefy_queue, pipefy_rate),
             **pipefy_guard.status(),

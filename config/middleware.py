@@ -8,7 +8,7 @@ from django.middleware import common
 from django.utils.http import escape_leading_slashes
 from rest_framework.response import Response
 
-from config.exceptions import error_body
+from config.exceptions import error_body, json_error_for_status
 
 
 class RequestSizeLimitMiddleware:
@@ -72,8 +72,6 @@ class ApiErrorsAsJson:
             and response.get("Content-Type", "").startswith("text/html")
             and not isinstance(response, Response)
         ):
-            from config.exceptions import json_error_for_status
-
             return json_error_for_status(response.status_code)
         return response
 
