@@ -19,6 +19,7 @@ from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from access.authentication import ServicePrincipal
+from config.clients import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ def uncount(counter_key: str) -> None:
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
+    def get_ident(self, request):
+        """The client's address through TRUSTED_PROXIES, never a raw X-Forwarded-For."""
+        return client_address(request)
+
     def get_rate(self):
         return settings.API_THROTTLE_RATES.get(self.scope)
 

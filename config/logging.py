@@ -163,7 +163,8 @@ class RedactSecrets(logging.Filter):
 
 
 class AccessLogMiddleware:
-    """One line per request: method, path (no query string: it may carry secrets), status, time."""
+    """One line per request: method, path (no query string: it may carry secrets), status, time and
+    the client's address (config.clients)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -174,11 +175,16 @@ class AccessLogMiddleware:
         if access_logger.isEnabledFor(logging.INFO) and not request.path.startswith("/static/"):
             elapsed_ms = (time.perf_counter() - started) * 1000
             access_logger.info(
-                "%s %s %s %.1fms",
+                "%s %s %s %.1fms from %s",
                 request.method,
                 request.path,
                 response.status_code,
                 elapsed_ms,
-                extra={"status": response.status_code, "duration_ms": round(elapsed_ms, 1)},
+                request.META.get("REMOTE_ADDR", "-"),
+                extra={
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed_ms, 1),
+                    "client": request.META.get("REMOTE_ADDR", ""),
+                },
             )
         return response

@@ -83,3 +83,15 @@ def _backing_services_problems() -> list[Error]:
             )
         )
     return problems
+
+
+@register()
+def trusted_proxies_check(app_configs=None, **kwargs):
+    """A TRUSTED_PROXIES value that cannot be read would silently trust no proxy (or the wrong one)."""
+    from config.clients import proxy_policy
+
+    try:
+        proxy_policy(settings.TRUSTED_PROXIES)
+    except ValueError as exc:
+        return [Error(str(exc), hint="Set TRUSTED_PROXIES to a number, to networks, or leave it empty.", id="ops.E009")]
+    return []

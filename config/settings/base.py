@@ -17,6 +17,9 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 RUN_DIR = BASE_DIR / ".run"
+# Proxies whose X-Forwarded-For entries are believed: empty (none, the header is ignored), a
+# number of proxies in front of the app, or their networks (config.clients).
+TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.clients.ClientAddressMiddleware",  # first: everything after sees the client's address
     "config.middleware.RequestIdGuard",  # before django-guid: a client's odd id is not taken
     "django_guid.middleware.guid_middleware",
     "config.logging.AccessLogMiddleware",
@@ -269,6 +273,9 @@ REST_FRAMEWORK = {
         "access.throttles.AnonThrottle",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The client's address is REMOTE_ADDR, already resolved through TRUSTED_PROXIES
+    # (config.clients); DRF must not read X-Forwarded-For on its own.
+    "NUM_PROXIES": 0,
 }
 
 # Throttling (per API key, per user, per anonymous address; the token endpoint per address and

@@ -1,0 +1,3 @@
+"""Fixtures shared by the config tests."""
+
+from config.tests.test_logging import json_log, log_output  # noqa: F401 (fixtures for other modules)
