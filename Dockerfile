@@ -12,7 +12,7 @@ WORKDIR /app
 RUN groupadd --system app && useradd --system --gid app --home-dir /app app
 
 COPY requirements/ requirements/
-RUN pip install -r requirements/production.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/production.txt
 
 COPY --chown=app:app . .
 # collectstatic needs settings but no secrets or services: build-time placeholders only.

@@ -5,25 +5,39 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 MS_PORT ?= 5000
 
-.PHONY: run test lint dist bench worker beat gunicorn clean help
+.PHONY: run test lint dist bench worker beat gunicorn lock clean help
 
 help:
 	@echo "make run    serve the app on http://127.0.0.1:$(MS_PORT) with embedded defaults"
 	@echo "make test   lint and run the whole test suite against real servers"
 	@echo "make dist   write dist/openapi.yaml and dist/postman_collection.json"
 	@echo "make bench  run the benchmarks (see README, Benchmarks; results in bench/RESULTS.md)"
+	@echo "make lock   recompile the hashed lock files requirements/{production,local,test}.txt from the .in files"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.local-installed: requirements/base.txt requirements/local.txt | $(VENV)/bin/activate
-	$(PIP) install --quiet -r requirements/local.txt
+# The lock files pin every package with its hashes; test.txt holds everything local.txt does, at the same versions.
+$(VENV)/.local-installed: requirements/local.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet --require-hashes -r requirements/local.txt
 	touch $@
 
-$(VENV)/.test-installed: requirements/base.txt requirements/local.txt requirements/test.txt | $(VENV)/bin/activate
-	$(PIP) install --quiet -r requirements/test.txt
+$(VENV)/.test-installed: requirements/test.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet --require-hashes -r requirements/test.txt
 	touch $@ $(VENV)/.local-installed
+
+# Recompile the locks after editing a requirements/*.in file (existing pins are kept unless they must change;
+# upgrade with e.g. make lock LOCK_ARGS="--upgrade-package django"). Production first; local and test are
+# constrained to its versions, so the tests run on what production installs.
+PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+
+lock: export CUSTOM_COMPILE_COMMAND = make lock
+lock: $(VENV)/.test-installed
+	$(PIP_COMPILE) --output-file requirements/production.txt requirements/production.in
+	$(PIP_COMPILE) --constraint requirements/production.txt --output-file requirements/local.txt requirements/local.in
+	$(PIP_COMPILE) --constraint requirements/local.txt --output-file requirements/test.txt requirements/test.in
 
 run: $(VENV)/.local-installed
 	MS_PORT=$(MS_PORT) $(PY) scripts/run_local.py
