@@ -34,6 +34,7 @@ from books.serializers import (
 from books.tasks import import_books
 from config.cursors import cursor_read, cursor_sign
 from config.exceptions import Conflict, PayloadTooLarge
+from tasks.services import task_enqueue
 
 LIST_PARAMETERS = frozenset({"cursor", "page_size"})
 
@@ -277,6 +278,5 @@ class BookViewSet(viewsets.GenericViewSet):
             check_import_file(content=content, filename=upload.name)
         except ImportFileError as error:
             raise serializers.ValidationError({"file": [str(error)]}) from None
-        result = import_books.delay(content, filename=upload.name, requested_by=current_actor() or "")
-        body = {"task_id": result.id, "status": "PENDING"}
-        return Response(body, status=status.HTTP_202_ACCEPTED)
+        queued = task_enqueue(import_books, content, filename=upload.name, requested_by=current_actor() or "")
+        return Response(queued.as_dict(), status=status.HTTP_202_ACCEPTED)

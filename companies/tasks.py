@@ -25,7 +25,7 @@ from companies.models import Company, EnrichmentStatus
 from config.celery import app as celery_app
 from config.exceptions import OUTAGE_EXCEPTIONS, ServiceUnavailable
 from tasks.base import BaseTask
-from tasks.services import EnqueuedTask, task_enqueue, task_enqueue_on_commit
+from tasks.services import EnqueuedTask, task_enqueue, task_enqueue_on_commit, task_publish
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def backlog_kick(*, countdown: float = 0, slots: list[int] | None = None) -> int
         if not cache.add(key, 1, timeout=int(countdown) + KICK_SECONDS):
             continue
         try:
-            backlog_drain_task.apply_async(args=[slot], countdown=countdown)
+            task_publish(backlog_drain_task, args=[slot], countdown=countdown)
             sent += 1
         except OUTAGE_EXCEPTIONS as exc:
             cache.delete(key)

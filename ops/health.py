@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 
+from config import outages
 from config.celery import app as celery_app
+from config.deadlines import QueryDeadline
 
 
 @dataclass
@@ -42,15 +45,17 @@ def check_database() -> CheckResult:
     connection = connections["default"]
 
     def probe():
-        with connection.cursor() as cursor:
+        deadline = QueryDeadline(settings.DATABASE_QUERY_TIMEOUT or 5)
+        with connection.execute_wrapper(deadline), connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
 
     try:
         return _timed("database", connection.vendor, probe)
     finally:
+        # Checks run in their own threads (run_checks), each with its own connection: close it.
         if not connection.in_atomic_block:
-            connection.close_if_unusable_or_obsolete()
+            connection.close()
 
 
 def check_mongodb() -> CheckResult:
@@ -89,14 +94,38 @@ def check_broker() -> CheckResult:
         return CheckResult("broker", scheme, True, "tasks run eagerly in the web process", 0.0)
 
     def probe():
-        with celery_app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        # What requests meet: while the broker is treated as down after a failure, it is down.
+        if outages.BROKER.down_for():
+            raise outages.BROKER.refusal()
+        try:
+            with celery_app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        except Exception as error:
+            outages.BROKER.trip(error)
+            raise
 
     return _timed("broker", "redis" if scheme.startswith("redis") else scheme, probe)
 
 
 CHECKS = (check_database, check_mongodb, check_cache, check_broker)
+# Checks run side by side in these threads. A check stuck on a hung server keeps its thread until
+# its own timeouts end it; the answer does not wait for it.
+_pool = ThreadPoolExecutor(max_workers=2 * len(CHECKS), thread_name_prefix="health")
 
 
-def run_checks() -> list[CheckResult]:
-    return [check() for check in CHECKS]
+def run_checks(timeout: float | None = None) -> list[CheckResult]:
+    """Every check, side by side; one that has not answered within `timeout` seconds (default
+    HEALTH_CHECK_TIMEOUT) is reported down ("no answer within ...")."""
+    timeout = settings.HEALTH_CHECK_TIMEOUT if timeout is None else timeout
+    started = time.perf_counter()
+    futures = [(check, _pool.submit(check)) for check in CHECKS]
+    done, _ = wait([future for _, future in futures], timeout=timeout)
+    results = []
+    for check, future in futures:
+        if future in done:
+            results.append(future.result())
+        else:
+            name = check.__name__.removeprefix("check_")
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+            results.append(CheckResult(name, "-", False, f"no answer within {timeout:g} s", elapsed))
+    return results

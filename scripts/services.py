@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,24 @@ def _demote_to(user: str):
     return demote, record
 
 
+def _process_tree(root: int) -> list[int]:
+    """`root` and every process descending from it (read from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = [root], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += children
+        frontier = children
+    return tree
+
+
 @dataclass
 class Server:
     """A server process we started; `stop()` is idempotent."""
@@ -89,6 +108,20 @@ class Server:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     halt_signal = signal.SIGKILL
+
+    @contextmanager
+    def paused(self):
+        """Hang the server (SIGSTOP to it and its children: it still accepts connections, then
+        answers nothing) for the duration of the block, then let it go on (SIGCONT)."""
+        pids = _process_tree(self.process.pid)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield self
+        finally:
+            for pid in pids:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
 
     def kill(self) -> None:
         """Stop abruptly (fault tests); the directory is kept so `restart()` can reopen it."""

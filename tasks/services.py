@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
+from config import outages
 from config.celery import app as celery_app
 from config.exceptions import OUTAGE_EXCEPTIONS, ServiceUnavailable
 
@@ -39,7 +41,7 @@ def task_enqueue(task: Task, *args, **kwargs) -> EnqueuedTask:
     task_id = str(uuid.uuid4())
     _record_pending(task, task_id, args, kwargs)
     try:
-        task.apply_async(args=args, kwargs=kwargs, task_id=task_id)
+        task_publish(task, args=args, kwargs=kwargs, task_id=task_id)
     except OUTAGE_EXCEPTIONS as exc:
         logger.warning("broker unavailable, %s not queued: %s", task.name, exc)
         TaskResult.objects.filter(task_id=task_id, status=states.PENDING).delete()
@@ -62,22 +64,38 @@ def task_enqueue_on_commit(task: Task, *args, **kwargs) -> EnqueuedTask:
     return EnqueuedTask(task_id, states.PENDING)
 
 
+def task_publish(task: Task, **options):
+    """`task.apply_async(**options)`, failing at once while the broker is treated as down: after a
+    publish or a check failed, for REDIS_DOWN_SECONDS (config.outages), so a hung broker costs one
+    socket timeout, not one per request."""
+    if not celery_app.conf.task_always_eager and outages.BROKER.down_for():
+        raise BrokerOperationalError(str(outages.BROKER.refusal()))
+    try:
+        return task.apply_async(**options)
+    except (*OUTAGE_EXCEPTIONS, OSError) as exc:
+        outages.BROKER.trip(exc)
+        raise
+
+
 def broker_check() -> None:
     """Raise ServiceUnavailable unless the broker accepts connections (eager mode has none)."""
     if celery_app.conf.task_always_eager:
         return
+    if outages.BROKER.down_for():
+        raise ServiceUnavailable(BROKER_DOWN, service="broker")
     try:
         # A fresh connection, not one from the pool: a pooled connection to a broker that has
         # since gone away still looks connected until something is sent over it.
         with celery_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     except (*OUTAGE_EXCEPTIONS, OSError) as exc:
+        outages.BROKER.trip(exc)
         raise ServiceUnavailable(BROKER_DOWN, service="broker") from exc
 
 
 def _publish_after_commit(task: Task, task_id: str, args, kwargs) -> None:
     try:
-        task.apply_async(args=args, kwargs=kwargs, task_id=task_id)
+        task_publish(task, args=args, kwargs=kwargs, task_id=task_id)
     except OUTAGE_EXCEPTIONS as exc:
         logger.error("broker unavailable after commit, %s[%s] not queued: %s", task.name, task_id, exc)
         failure = {
@@ -158,7 +176,7 @@ def _requeue(row: TaskResult) -> bool:
     meta.update(requeued=tries, reason=f"{reason}; queued again ({tries}/{settings.TASK_REQUEUE_MAX})")
     TaskResult.objects.filter(pk=row.pk).update(status=states.PENDING, meta=json.dumps(meta), date_done=timezone.now())
     args, kwargs = arguments
-    celery_app.tasks[row.task_name].apply_async(args=args, kwargs=kwargs, task_id=row.task_id)
+    task_publish(celery_app.tasks[row.task_name], args=args, kwargs=kwargs, task_id=row.task_id)
     logger.warning("task %s[%s] %s", row.task_name, row.task_id, meta["reason"])
     return True
 

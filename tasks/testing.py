@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from config import outages
 from config.celery import app as celery_app
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # port 1: nothing listens, connections are refused
@@ -28,6 +29,7 @@ def broker_unreachable() -> Iterator[None]:
     finally:
         _drop_connections()
         celery_app.conf.broker_url = previous
+        outages.BROKER.clear()  # another broker now: what failed was the unreachable one
 
 
 def queued_messages() -> list[bytes]:

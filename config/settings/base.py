@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django_guid.integrations import CeleryIntegration
 
+from config.outages import connection_class_for
 from config.settings.environment import BASE_DIR, ENVIRONMENT, env
 
 # Development default: refused in PRODUCTION by ops.checks.
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "config.logging.AccessLogMiddleware",
     "config.middleware.ApiErrorsAsJson",
     "ops.middleware.HealthCheckMiddleware",  # before the host is checked: probes ask by address
+    "config.deadlines.QueryDeadlineMiddleware",  # a hung PostgreSQL costs seconds, not the worker
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
@@ -98,6 +100,15 @@ CONN_HEALTH_CHECKS = env.bool("CONN_HEALTH_CHECKS", default=True)
 # .prepared_cursor; Django's own cursors never prepare). Turn off behind PgBouncer in
 # transaction mode, which cannot keep prepared statements.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+# A web request's query still running after this many seconds has its connection cut and the
+# request answers 503 (config.deadlines): a hung server costs seconds, not a worker timeout. 0: off.
+DATABASE_QUERY_TIMEOUT = env.float("DATABASE_QUERY_TIMEOUT", default=5.0)
+# ... and whatever else a request waits for on its connection (a COMMIT) is cut after this long;
+# below gunicorn's worker timeout (GUNICORN_TIMEOUT, 30 s by default).
+DATABASE_REQUEST_TIMEOUT = env.float("DATABASE_REQUEST_TIMEOUT", default=20.0)
+# PostgreSQL's own statement_timeout for every connection (web, workers, commands), in seconds;
+# 0 (default): the server's setting.
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=0.0)
 
 
 def _default_database():
@@ -132,6 +143,8 @@ def _default_database():
         database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
         # psycopg prepares a statement after it ran this many times on a connection.
         database["OPTIONS"].setdefault("prepare_threshold", 5 if DATABASE_PREPARED_STATEMENTS else None)
+        if DATABASE_STATEMENT_TIMEOUT:
+            database["OPTIONS"].setdefault("options", f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT * 1000)}")
     return database
 
 
@@ -147,6 +160,9 @@ DATABASES = {
         "OPTIONS": {
             "serverSelectionTimeoutMS": env.int("MONGODB_TIMEOUT_MS", default=3000),
             "connectTimeoutMS": env.int("MONGODB_TIMEOUT_MS", default=3000),
+            # A hung server: an operation (its retry included) takes at most this long, then
+            # the API answers 503.
+            "timeoutMS": env.int("MONGODB_OPERATION_TIMEOUT_MS", default=5000),
         },
     },
 }
@@ -170,6 +186,10 @@ def _redis_url():
 
 
 REDIS_URL = _redis_url()
+# After a Redis command times out, that Redis is treated as down for this many seconds: commands
+# fail at once instead of each waiting for its timeout (config.outages); then it is tried again.
+REDIS_DOWN_SECONDS = env.float("REDIS_DOWN_SECONDS", default=5.0)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
 
 if REDIS_URL:
     CACHES = {
@@ -180,8 +200,11 @@ if REDIS_URL:
             "TIMEOUT": env.int("CACHE_TTL", default=300),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
+                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                "CONNECTION_POOL_KWARGS": (
+                    {"connection_class": _guarded} if (_guarded := connection_class_for(REDIS_URL)) else {}
+                ),
                 # A cache outage degrades to database reads instead of failing requests.
                 "IGNORE_EXCEPTIONS": True,
             },
@@ -222,7 +245,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 2),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    # A hung broker costs a web request seconds, not forever (longer than the worker's 1 s BRPOP).
+    "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0)
 TASK_MAX_COUNTDOWN_SECONDS = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] / 2
 # A task still running when the broker connection drops is cancelled, so its message (not yet
 # acknowledged) is delivered again rather than lost.
@@ -393,6 +420,11 @@ LOGGING = {
         "django_guid": {"level": "WARNING"},
     },
 }
+
+# --- Health ---------------------------------------------------------------------------------
+# /health/ready waits this long for its checks (they run side by side); one still running is
+# reported down, so the answer comes within about this time whatever hangs.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=1.5)
 
 # --- Integrations: registry lookup (CNPJ providers), Pipefy, background tasks -------------
 # Outbound HTTP: every call has explicit connect and read timeouts (seconds).

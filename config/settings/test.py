@@ -11,3 +11,5 @@ STORAGES = {
 }
 STATIC_ROOT = env.str("STATIC_ROOT", default="") or None  # served from the apps by whitenoise
 WHITENOISE_USE_FINDERS = True
+# A Redis that failed is skipped for a second (5 in other environments): outage tests recover fast.
+REDIS_DOWN_SECONDS = env.float("REDIS_DOWN_SECONDS", default=1.0)

@@ -8,8 +8,13 @@ from ops.health import run_checks
 class Command(BaseCommand):
     help = "Check the database, MongoDB, cache and broker; exit 1 if any is unavailable."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--timeout", type=float, default=10.0, help="seconds to wait for the checks (default 10)"
+        )
+
     def handle(self, *args, **options):
-        results = run_checks()
+        results = run_checks(timeout=options["timeout"])
         for result in results:
             mark = self.style.SUCCESS("ok  ") if result.ok else self.style.ERROR("FAIL")
             self.stdout.write(f"{mark} {result.label:<22} {result.ms:>8.1f} ms  {result.detail}")

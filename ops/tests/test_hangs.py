@@ -1,0 +1,157 @@
+"""Hung backing services (stopped with SIGSTOP: they accept connections and answer nothing) cost
+bounded time, against the app served by gunicorn as in a deployment.
+
+Redis: the first request pays one socket timeout, the following skip Redis at once while it is
+treated as down. PostgreSQL: a query on an open connection is cut after DATABASE_QUERY_TIMEOUT and
+the API answers 503. MongoDB: the operation timeout ends the read with 503. Readiness answers within
+2 s in every case. Everything recovers by itself after SIGCONT.
+"""
+
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from django.db import connections
+
+from access.services import api_key_create
+from companies.services import company_create
+from scripts.pytest_services import started_server
+from scripts.services import free_port, wait_for_port
+from tasks.testing import test_database_url as database_url_for_processes
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, databases=["default", "mongo"])]
+ROOT = Path(__file__).resolve().parents[2]
+CNPJ = "11222333000181"
+QUERY_TIMEOUT = 2.0
+
+
+@pytest.fixture
+def served(settings, tmp_path):
+    """gunicorn (one sync worker, so each request meets the same process state) on the suite's
+    servers, with a full-access API key; yields (client, log path)."""
+    _, raw_key = api_key_create(name="hang-test")
+    company_create(cnpj=CNPJ, legal_name="Paciente Ltda", enrich=False)
+    port = free_port()
+    env = {
+        "PATH": subprocess.os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "ENVIRONMENT": "TEST",
+        "DATABASE_URL": database_url_for_processes(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MONGODB_URI": subprocess.os.environ["MONGODB_URI"],
+        "MONGODB_NAME": connections["mongo"].settings_dict["NAME"],
+        "MONGODB_OPERATION_TIMEOUT_MS": "2000",
+        "DATABASE_QUERY_TIMEOUT": str(QUERY_TIMEOUT),
+        "DATABASE_REQUEST_TIMEOUT": "8",
+        "CONN_HEALTH_CHECKS": "false",  # as in PRODUCTION
+        "REDIS_DOWN_SECONDS": "5",
+        "MS_HOST": "127.0.0.1",
+        "MS_PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_TIMEOUT": "30",
+    }
+    log = tmp_path / "gunicorn.log"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process=process, name="gunicorn", timeout=60)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": raw_key}, timeout=40)
+        assert client.get(f"/api/companies/{CNPJ}/").status_code == 200, log.read_text()
+        yield client, log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+@contextmanager
+def paused(name):
+    server = started_server(name)
+    if server is None:
+        pytest.skip(f"{name} is managed outside the suite; it cannot be stopped here")
+    with server.paused():
+        yield
+
+
+def wait_until(predicate, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "did not recover in time"
+        time.sleep(0.3)
+
+
+def ready_status(client):
+    response = client.get("/health/ready")
+    return response.status_code, response.json()
+
+
+def test_a_hung_redis_costs_one_timeout_then_requests_skip_it(served):
+    client, log = served
+    with paused("redis"):
+        first, first_time = timed(lambda: client.get(f"/api/companies/{CNPJ}/"))
+        assert first.status_code == 200 and first.json()["legal_name"] == "Paciente Ltda"
+        assert first_time < 2.0  # one socket timeout (1 s), not one per Redis command
+        for _ in range(5):
+            response, elapsed = timed(lambda: client.get(f"/api/companies/{CNPJ}/"))
+            assert response.status_code == 200 and elapsed < 0.5, elapsed
+        (status, body), elapsed = timed(lambda: ready_status(client))
+        assert elapsed < 2.0
+        assert status == 200 and body["status"] == "degraded" and body["checks"]["cache"] == "down"
+        # Queueing work needs the broker (the same Redis here): 503 at once after the first try.
+        refused, _ = timed(lambda: client.post(f"/api/companies/{CNPJ}/refresh/"))
+        assert refused.status_code == 503 and refused.json()["service"] == "broker"
+        again, elapsed = timed(lambda: client.post(f"/api/companies/{CNPJ}/refresh/"))
+        assert again.status_code == 503 and elapsed < 0.5
+    assert "treated as down for 5 s" in log.read_text()  # the fallback is visible
+    wait_until(lambda: ready_status(client) == (200, {"status": "ok", "checks": dict.fromkeys(
+        ("database", "mongodb", "cache", "broker"), "ok")}))
+    assert client.post(f"/api/companies/{CNPJ}/refresh/").status_code == 202
+
+
+def test_a_hung_postgresql_answers_503_within_seconds_and_recovers(served):
+    client, log = served
+    history = f"/api/companies/{CNPJ}/history/"
+    assert client.get(history).status_code == 200  # the connection is open and reused
+    with paused("postgres"):
+        # (Cached reads may still answer from Redis; a write and the history need the database.)
+        response, elapsed = timed(lambda: client.patch(f"/api/companies/{CNPJ}/", json={"trade_name": "Lost?"}))
+        assert response.status_code == 503, response.text
+        assert response.json()["service"] == "database" and int(response.headers["Retry-After"]) > 0
+        assert elapsed < QUERY_TIMEOUT + 4  # cut after DATABASE_QUERY_TIMEOUT (or connect_timeout)
+        response, elapsed = timed(lambda: client.get(history))
+        assert response.status_code == 503 and elapsed < QUERY_TIMEOUT + 4
+        (status, body), elapsed = timed(lambda: ready_status(client))
+        assert elapsed < 2.5
+        assert status == 503 and body["status"] == "down" and body["checks"]["database"] == "down"
+    assert "connection cut" in log.read_text()
+    wait_until(lambda: client.get(history).status_code == 200)
+    assert client.get(f"/api/companies/{CNPJ}/").json()["trade_name"] == ""  # the refused write left nothing
+    assert client.patch(f"/api/companies/{CNPJ}/", json={"trade_name": "Depois"}).status_code == 200
+    assert ready_status(client)[0] == 200
+
+
+def test_a_hung_mongodb_answers_503_for_books_while_companies_serve(served):
+    client, _ = served
+    assert client.get("/api/books/").status_code == 200
+    with paused("mongo"):
+        response, elapsed = timed(lambda: client.get("/api/books/"))
+        assert response.status_code == 503 and response.json()["service"] == "mongodb"
+        assert elapsed < 3.5  # MONGODB_OPERATION_TIMEOUT_MS=2000
+        assert client.get("/api/companies/").status_code == 200
+        (status, body), elapsed = timed(lambda: ready_status(client))
+        assert elapsed < 2.0
+        assert status == 200 and body["status"] == "degraded" and body["checks"]["mongodb"] == "down"
+    wait_until(lambda: client.get("/api/books/").status_code == 200)
