@@ -7,12 +7,13 @@ import functools
 import ssl
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import certifi
 import httpx
 from django.conf import settings
 
-from integrations.errors import RateLimited, Unavailable
+from integrations.errors import RateLimited, Skipped, Unavailable
 
 DEFAULT_RETRY_AFTER = 60
 
@@ -60,7 +61,44 @@ def transport_errors(provider: str):
         raise Unavailable(f"{provider}: transport error ({exc.__class__.__name__})", provider=provider) from exc
 
 
+_deadline: ContextVar[float | None] = ContextVar("outbound_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float | None):
+    """Outbound calls made inside the block wait at most until `seconds` from now in total: each
+    call's connect and read timeouts are cut to the time left (`time_left()`)."""
+    if seconds is None:
+        yield
+        return
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left before the current `deadline` (None: no deadline)."""
+    until = _deadline.get()
+    return None if until is None else until - time.monotonic()
+
+
 def request(client: httpx.Client, method: str, url: str, *, provider: str, **kwargs) -> httpx.Response:
+    left = time_left()
+    if left is not None:
+        if left <= 0:
+            raise Skipped(f"{provider}: not asked, the lookup ran out of time", provider=provider, retry_after=5)
+        configured = client.timeout
+        kwargs.setdefault(
+            "timeout",
+            httpx.Timeout(
+                connect=min(configured.connect or left, left),
+                read=min(configured.read or left, left),
+                write=min(configured.write or left, left),
+                pool=min(configured.pool or left, left),
+            ),
+        )
     with transport_errors(provider):
         return client.request(method, url, **kwargs)
 

@@ -21,7 +21,9 @@ def registry_record_get(*, cnpj: str) -> tuple[RegistryRecord, str]:
     cached = cache.get(_cache_key(cnpj))
     if cached:
         return RegistryRecord.from_dict(cached["record"]), cached["fetched_at"]
-    record = registry_lookup(cnpj)
+    # Answered within a web request: the whole lookup has REGISTRY_DEADLINE_SECONDS, below the
+    # web server's worker timeout, so the client gets a 503 rather than a dropped connection.
+    record = registry_lookup(cnpj, within=settings.REGISTRY_DEADLINE_SECONDS)
     fetched_at = timezone.now().isoformat()
     entry = {"record": record.as_dict(include_raw=False), "fetched_at": fetched_at}
     cache.set(_cache_key(cnpj), entry, timeout=settings.REGISTRY_CACHE_TTL)

@@ -95,3 +95,27 @@ def trusted_proxies_check(app_configs=None, **kwargs):
     except ValueError as exc:
         return [Error(str(exc), hint="Set TRUSTED_PROXIES to a number, to networks, or leave it empty.", id="ops.E009")]
     return []
+
+
+@register()
+def timeouts_check(app_configs=None, **kwargs):
+    """What a web request may wait for in all must end before gunicorn kills the worker
+    (GUNICORN_TIMEOUT), or the client gets a dropped connection instead of a 503."""
+    import os
+
+    try:
+        worker_timeout = float(os.environ.get("GUNICORN_TIMEOUT", "30"))
+    except ValueError:
+        return [Error("GUNICORN_TIMEOUT is not a number of seconds.", id="ops.E010")]
+    errors = []
+    for name in ("REGISTRY_DEADLINE_SECONDS", "DATABASE_REQUEST_TIMEOUT"):
+        value = getattr(settings, name)
+        if value >= worker_timeout:
+            errors.append(
+                Error(
+                    f"{name} ({value:g} s) is not below gunicorn's worker timeout ({worker_timeout:g} s).",
+                    hint=f"Lower {name} or raise GUNICORN_TIMEOUT, keeping a few seconds between them.",
+                    id="ops.E010",
+                )
+            )
+    return errors

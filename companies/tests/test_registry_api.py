@@ -1,3 +1,5 @@
+import time
+
 import httpx
 import pytest
 
@@ -108,3 +110,33 @@ def test_every_provider_down_is_503(api, fake, fake_settings):
 
 def test_needs_credentials(client_anon):
     assert client_anon.get(f"/api/registry/{VALID}/").status_code == 401
+
+
+def test_a_lookup_slower_than_its_deadline_answers_503_in_time(api, fake, fake_settings, settings):
+    # Every provider answers slowly (2 s each, 6 s for the three) while the deadline is 1 s: the
+    # client gets a 503 with Retry-After after about a second, not a worker timeout.
+    settings.REGISTRY_DEADLINE_SECONDS = 1.0
+    settings.INTEGRATIONS_READ_TIMEOUT = 10.0
+    fake.state.slow_seconds = 2.0
+    try:
+        started = time.monotonic()
+        response = api.get(f"/api/registry/{trigger_cnpj('408')}/")
+        elapsed = time.monotonic() - started
+    finally:
+        fake.state.slow_seconds = 0.5
+    assert response.status_code == 503, response.content
+    assert response.json()["service"] == "registry" and int(response["Retry-After"]) > 0
+    assert elapsed < 1.8
+    # The first provider was cut off when time ran out; the others were not asked at all.
+    assert [entry["provider"] for entry in _lookups(fake)] == ["brasilapi"]
+
+
+def test_the_registry_deadline_must_end_before_the_web_workers_timeout(settings, monkeypatch):
+    from ops.checks import timeouts_check
+
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "30")
+    settings.REGISTRY_DEADLINE_SECONDS = 20
+    assert timeouts_check() == []
+    settings.REGISTRY_DEADLINE_SECONDS = 45
+    (error,) = timeouts_check()
+    assert error.id == "ops.E010" and "REGISTRY_DEADLINE_SECONDS" in error.msg

@@ -451,6 +451,9 @@ PROVIDER_RATES = {
 CNPJ_BREAKER_FAIL_MAX = env.int("CNPJ_BREAKER_FAIL_MAX", default=5)
 CNPJ_BREAKER_RESET_SECONDS = env.int("CNPJ_BREAKER_RESET_SECONDS", default=60)
 REGISTRY_CACHE_TTL = env.int("REGISTRY_CACHE_TTL", default=24 * 3600)
+# GET /api/registry/{cnpj}/ asks the providers for at most this long in all, then answers 503;
+# keep it below gunicorn's worker timeout (GUNICORN_TIMEOUT, 30 s), which a system check verifies.
+REGISTRY_DEADLINE_SECONDS = env.float("REGISTRY_DEADLINE_SECONDS", default=20.0)
 REGISTRY_MAX_AGE_DAYS = env.int("REGISTRY_MAX_AGE_DAYS", default=30)
 REGISTRY_REFRESH_BATCH = env.int("REGISTRY_REFRESH_BATCH", default=100)
 # Pipefy (GraphQL). PIPEFY_FIELD_MAP: JSON object, company attribute -> Pipefy field id.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from integrations import http
 from integrations.cnpj import brasilapi, cnpja, receitaws
 from integrations.cnpj.types import BadResponse, NotFound, RateLimited, RegistryRecord, Unavailable
 from integrations.errors import IntegrationError, Skipped
@@ -29,6 +30,8 @@ PROVIDERS: dict[str, Callable[[str], RegistryRecord]] = {
     cnpja.NAME: cnpja.lookup,
 }
 DEFAULT_RETRY_AFTER = 30
+# Under a deadline, a provider is not asked with less time than this left.
+MIN_SECONDS_FOR_A_CALL = 0.5
 
 
 def configured_providers() -> list[str]:
@@ -83,6 +86,11 @@ def registry_ask(cnpj: str, *, known_unknown: Iterable[str] = ()) -> LookupResul
         if name in known_unknown:
             result.unknown_to.append(name)
             continue
+        left = http.time_left()
+        if left is not None and left < MIN_SECONDS_FOR_A_CALL:
+            out_of_time = Skipped(f"{name}: not asked, the lookup ran out of time", provider=name, retry_after=5)
+            result.not_asked.append(out_of_time)
+            continue
         try:
             result.record = provider_guard(name).call(PROVIDERS[name], cnpj)
             return result
@@ -104,11 +112,13 @@ def registry_capacity_wait() -> float:
     return min(provider_guard(name).capacity_wait() for name in configured_providers())
 
 
-def registry_lookup(cnpj: str) -> RegistryRecord:
-    """The registry record for a compact, valid CNPJ. Raises NotFound (every provider answered
-    that it does not know it), RateLimited / Unavailable (some could not be asked: try again) or
-    BadResponse (the answers were unusable)."""
-    result = registry_ask(cnpj)
+def registry_lookup(cnpj: str, *, within: float | None = None) -> RegistryRecord:
+    """The registry record for a compact, valid CNPJ, asking for at most `within` seconds in all
+    (None: each call's own timeouts only). Raises NotFound (every provider answered that it does
+    not know it), RateLimited / Unavailable (some could not be asked, or time ran out: try again)
+    or BadResponse (the answers were unusable)."""
+    with http.deadline(within):
+        result = registry_ask(cnpj)
     if result.record is not None:
         return result.record
     message = f"no registry provider could answer for {cnpj}: {result.summary()}"
