@@ -19,6 +19,7 @@ from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from access.authentication import ServicePrincipal
+from config.caching import cache_is_redis
 from config.clients import client_address
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ return values
 
 
 def _redis_client():
-    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+    if not cache_is_redis():
         return None
     from django_redis import get_redis_connection
 

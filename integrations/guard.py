@@ -26,6 +26,7 @@ from django.core.cache import cache
 from limits import RateLimitItemPerSecond, parse, storage, strategies
 from redis.exceptions import RedisError
 
+from config.caching import cache_is_redis
 from integrations.errors import IntegrationError, RateLimited, Skipped, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ STATES = (OK, COOLING_DOWN, OPEN)
 
 
 def _uses_redis() -> bool:
-    return settings.CACHES["default"]["BACKEND"].startswith("django_redis")
+    return cache_is_redis()
 
 
 @memoize

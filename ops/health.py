@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connections
 
 from config import outages
+from config.caching import cache_is_redis
 from config.celery import app as celery_app
 from config.deadlines import QueryDeadline
 
@@ -67,8 +68,9 @@ def check_mongodb() -> CheckResult:
 
 
 def _cache_backend() -> str:
-    backend = settings.CACHES["default"]["BACKEND"]
-    return "redis" if "redis" in backend.lower() else backend.rsplit(".", 1)[-1].lower()
+    if cache_is_redis():
+        return "redis"
+    return settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1].lower()
 
 
 def check_cache() -> CheckResult:
