@@ -6,7 +6,8 @@ ENV STATIC_ROOT=/app/static \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    ENVIRONMENT=PRODUCTION
+    ENVIRONMENT=PRODUCTION \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 
 WORKDIR /app
 RUN groupadd --system app && useradd --system --gid app --home-dir /app app

@@ -25,8 +25,15 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
+from prometheus_client import Counter
 
 logger = logging.getLogger("cache")
+# Exposed at /metrics (ops.metrics).
+LOOKUPS = Counter(
+    "app_company_cache_lookups",
+    "Company answers looked up in the cache, by kind (detail, list) and result (hit, miss).",
+    ["kind", "result"],
+)
 
 PREFIX = "companies"
 LIST_GENERATION_KEY = f"{PREFIX}:lists:generation"
@@ -94,8 +101,11 @@ def detail_lookup(cnpj: str, *, site: str, found: dict | None = None) -> Lookup:
         found = cache.get_many([token_key, key])
     token = found.get(token_key)
     if not token:
+        LOOKUPS.labels(kind="detail", result="miss").inc()
         return Lookup(body=None, token=_new_token(), key=key, token_key=token_key)
-    return Lookup(body=_entry(found, key, token), token=token, key=key)
+    body = _entry(found, key, token)
+    LOOKUPS.labels(kind="detail", result="miss" if body is None else "hit").inc()
+    return Lookup(body=body, token=token, key=key)
 
 
 def list_lookup(url: str, *, found: dict | None = None) -> Lookup:
@@ -104,7 +114,9 @@ def list_lookup(url: str, *, found: dict | None = None) -> Lookup:
     token = found.get(LIST_GENERATION_KEY) if found is not None else cache.get(LIST_GENERATION_KEY)
     token = token or _current_token(LIST_GENERATION_KEY)
     key = f"{PREFIX}:list:{token}:{_digest(url)}"
-    return Lookup(body=_entry(cache.get(key), key, token), token=token, key=key)
+    body = _entry(cache.get(key), key, token)
+    LOOKUPS.labels(kind="list", result="miss" if body is None else "hit").inc()
+    return Lookup(body=body, token=token, key=key)
 
 
 # The token only if it is still missing, and the entry: one command (cheaper than a pipeline).

@@ -1,4 +1,4 @@
-"""Root URLconf: admin, API, docs, health."""
+"""Root URLconf: admin, API, docs, health, metrics."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config import exceptions
+from ops import metrics as ops_metrics
 from ops import views as ops_views
 
 admin.site.site_header = "Companies & Books back office"
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("health/live", ops_views.live, name="health-live"),
     path("health/ready", ops_views.ready, name="health-ready"),
+    path("metrics", ops_metrics.metrics, name="metrics"),
 ]
 
 handler404 = exceptions.not_found

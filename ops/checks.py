@@ -119,3 +119,20 @@ def timeouts_check(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@register()
+def metrics_networks_check(app_configs=None, **kwargs):
+    from ops.metrics import allowed_networks
+
+    try:
+        allowed_networks()
+    except ValueError as exc:
+        return [
+            Error(
+                f"METRICS_ALLOWED_NETWORKS: {exc}.",
+                hint="List networks such as 10.0.0.0/8,127.0.0.1 (comma-separated).",
+                id="ops.E011",
+            )
+        ]
+    return []

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_results",
     "django_celery_beat",
+    "django_prometheus",
     "pgtrigger",
     "simple_history",
     "ops",
@@ -51,7 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.clients.ClientAddressMiddleware",  # first: everything after sees the client's address
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # request latency and counts
+    "config.clients.ClientAddressMiddleware",  # everything after sees the client's address
     "config.middleware.RequestIdGuard",  # before django-guid: a client's odd id is not taken
     "django_guid.middleware.guid_middleware",
     "config.logging.AccessLogMiddleware",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "access.middleware.ActorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -194,7 +197,8 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis, with hit and miss counts for /metrics (django-prometheus).
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="app"),
             "TIMEOUT": env.int("CACHE_TTL", default=300),
@@ -421,7 +425,14 @@ LOGGING = {
     },
 }
 
-# --- Health ---------------------------------------------------------------------------------
+# --- Health and metrics -----------------------------------------------------------------------
+# /metrics (Prometheus) answers these networks (the client address after TRUSTED_PROXIES) or a
+# request with `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets 403.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Error reports to Sentry when set (Django and Celery; no personal data, secrets scrubbed).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 # /health/ready waits this long for its checks (they run side by side); one still running is
 # reported down, so the answer comes within about this time whatever hangs.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=1.5)
@@ -509,3 +520,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ProviderStateEnum": "integrations.guard.STATES",
     }
 )
+
+if SENTRY_DSN:
+    from config.sentry import sentry_setup
+
+    sentry_setup(dsn=SENTRY_DSN, environment=ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
