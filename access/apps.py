@@ -6,4 +6,4 @@ class AccessConfig(AppConfig):
     verbose_name = "API access"
 
     def ready(self):
-        from access import history, schema  # noqa: F401  (signal receivers, OpenAPI extension)
+        from access import history, schema, signin  # noqa: F401  (signal receivers, OpenAPI extension)

@@ -1,4 +1,4 @@
-"""Housekeeping of the JWT tables: expired outstanding and blacklisted tokens are removed daily."""
+"""Housekeeping: expired JWT outstanding and blacklisted tokens, and old sign-in records, removed daily."""
 
 from celery import shared_task
 from django.core.management import call_command
@@ -13,3 +13,18 @@ def flush_expired_tokens_task(self) -> dict:
     before = OutstandingToken.objects.count()
     call_command("flushexpiredtokens")
     return {"removed": before - OutstandingToken.objects.count()}
+
+
+@shared_task(base=BaseTask, bind=True, name="access.prune_signin_records")
+def prune_signin_records_task(self) -> dict:
+    """Sign-in records older than SIGNIN_RECORD_DAYS go."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from access.models import SignInRecord
+
+    cutoff = timezone.now() - timedelta(days=settings.SIGNIN_RECORD_DAYS)
+    removed, _ = SignInRecord.objects.filter(at__lt=cutoff).delete()
+    return {"removed": removed}

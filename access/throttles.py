@@ -47,7 +47,7 @@ def _redis_client():
     return get_redis_connection("default")
 
 
-def _count_hit(key: str, duration: int) -> int | None:
+def count_hit(key: str, duration: int) -> int | None:
     """This window's count for `key` after adding one hit; None when the count is unavailable."""
     try:
         client = _redis_client()
@@ -104,7 +104,7 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         if counted is not None and counted[0] == counter_key:
             count = counted[1]  # already counted, with the authentication's read
         else:
-            count = _count_hit(counter_key, self.duration)
+            count = count_hit(counter_key, self.duration)
         return count is None or count <= self.num_requests
 
     def wait(self):

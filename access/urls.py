@@ -3,12 +3,7 @@
 from django.urls import path
 from rest_framework_simplejwt import views as jwt_views
 
-from access.throttles import LoginAddressThrottle, LoginUsernameThrottle
-from access.views import LogoutView, MeView, TokenVerifyView
-
-
-class TokenObtainView(jwt_views.TokenObtainPairView):
-    throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
+from access.views import LogoutView, MeView, TokenObtainView, TokenVerifyView
 
 urlpatterns = [
     path("token/", TokenObtainView.as_view(), name="token-obtain"),

@@ -1,16 +1,52 @@
 """Who am I: the caller as the API sees it (useful to check a key or token); token verify and
 logout answering as their schema says."""
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from access import signin
 from access.authentication import ServicePrincipal
+from access.throttles import LoginAddressThrottle, LoginUsernameThrottle
+from config.clients import client_address
 
 NO_CONTENT = OpenApiResponse(description="No content.")
+
+
+class TokenObtainView(jwt_views.TokenObtainPairView):
+    """Under the sign-in policy (access.signin): refused with 429 while the username or the client
+    address is locked out, the right password included; every attempt recorded."""
+
+    throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
+
+    @extend_schema(
+        summary="Obtain a JWT pair (access and refresh)",
+        description=(
+            "Sign in with a username and password. After too many failed sign-ins for the username "
+            "or from the client address (SIGNIN_MAX_FAILURES_*), every attempt, the right password "
+            "included, is refused with 429 and Retry-After until the lockout ends."
+        ),
+    )
+    def post(self, request, *args, **kwargs):
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        username = username if isinstance(username, str) else None
+        locked = signin.lockout(username=username, address=client_address(request))
+        if locked:
+            signin.record(request, username=username, outcome="locked")
+            raise exceptions.Throttled(
+                wait=locked.seconds,
+                detail=f"Too many failed sign-ins for this user or address; try again in {locked.minutes} minutes.",
+            )
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:
+            signin.success(username=username)
+            user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
+            signin.record(request, username=username, outcome="success", user=user)
+        return response
 
 
 class TokenVerifyView(jwt_views.TokenVerifyView):

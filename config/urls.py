@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from access.admin_views import staff_login, two_factor
 from config import exceptions
 from ops import metrics as ops_metrics
 from ops import views as ops_views
@@ -16,6 +17,8 @@ admin.site.index_title = "Administration"
 # The API first: URL resolution tries the patterns in order, and API calls are most requests.
 urlpatterns = [
     path("api/", include("config.api")),
+    path("admin/login/", staff_login, name="admin-login"),  # the sign-in policy first (access.signin)
+    path("admin/2fa/", admin.site.admin_view(two_factor), name="admin-two-factor"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/doc/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

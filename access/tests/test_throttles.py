@@ -117,9 +117,9 @@ def test_throttling_is_shared_through_redis_not_process_memory():
 def test_fixed_window_counts_in_one_key_per_window_and_expires_it():
     from django_redis import get_redis_connection
 
-    from access.throttles import _count_hit
+    from access.throttles import count_hit
 
-    assert [_count_hit("throttle_probe:1", 60) for _ in range(3)] == [1, 2, 3]
+    assert [count_hit("throttle_probe:1", 60) for _ in range(3)] == [1, 2, 3]
     ttl = get_redis_connection("default").ttl(cache_key("throttle_probe:1"))
     assert 0 < ttl <= 60
 
@@ -128,18 +128,18 @@ def test_counting_survives_a_redis_that_lost_its_scripts():
     """A restarted or flushed Redis no longer has the counting script: it is loaded again."""
     from django_redis import get_redis_connection
 
-    from access.throttles import _count_hit
+    from access.throttles import count_hit
 
-    assert _count_hit("throttle_probe:2", 60) == 1
+    assert count_hit("throttle_probe:2", 60) == 1
     get_redis_connection("default").script_flush()
-    assert _count_hit("throttle_probe:2", 60) == 2
+    assert count_hit("throttle_probe:2", 60) == 2
 
 
 @override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
 def test_fixed_window_works_on_the_local_memory_cache_of_make_run():
-    from access.throttles import _count_hit
+    from access.throttles import count_hit
 
-    assert [_count_hit("throttle_probe:2", 60) for _ in range(3)] == [1, 2, 3]
+    assert [count_hit("throttle_probe:2", 60) for _ in range(3)] == [1, 2, 3]
 
 
 @rates(api_key="1/hour")

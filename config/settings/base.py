@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django_celery_results",
     "django_celery_beat",
     "django_prometheus",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pgtrigger",
     "simple_history",
     "ops",
@@ -69,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor
+    "access.sessions.SessionExpiryMiddleware",  # idle, too old, or signed out everywhere
+    "access.admin_views.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "access.middleware.ActorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -264,10 +270,28 @@ CELERY_TIMEZONE = "UTC"
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The staff door (access.signin, access.sessions, access.admin_views): failed sign-ins at the admin
+# and at POST /api/auth/token/ counted per username and per client address; at the limit, that
+# username or address is refused for SIGNIN_LOCKOUT_MINUTES.
+SIGNIN_MAX_FAILURES_PER_USERNAME = env.int("SIGNIN_MAX_FAILURES_PER_USERNAME", default=5)
+SIGNIN_MAX_FAILURES_PER_ADDRESS = env.int("SIGNIN_MAX_FAILURES_PER_ADDRESS", default=20)
+SIGNIN_LOCKOUT_MINUTES = env.float("SIGNIN_LOCKOUT_MINUTES", default=15)
+# Sign-in records (both doors, every outcome) are kept this many days (a daily clean-up).
+SIGNIN_RECORD_DAYS = env.int("SIGNIN_RECORD_DAYS", default=90)
+# Admin sessions end after this long without a request, and this long after signing in.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=8 * 60)
+SESSION_MAX_HOURS = env.float("SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 3600)
+# Superusers must use two-factor sign-in (TOTP) in the admin; any staff user may turn it on.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Companies & Books back office")
 API_KEY = env.str("API_KEY", default="")  # the seed deployment's single full-access key
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 
@@ -503,6 +527,8 @@ CELERY_BEAT_SCHEDULE = {
     "tasks-reconcile": {"task": "tasks.reconcile", "schedule": max(60, BACKLOG_TICK_SECONDS)},
     # Expired JWT outstanding and blacklisted rows, once a day.
     "flush-expired-tokens": {"task": "access.flush_expired_tokens", "schedule": 24 * 3600},
+    # Sign-in records older than SIGNIN_RECORD_DAYS, once a day.
+    "prune-signin-records": {"task": "access.prune_signin_records", "schedule": 24 * 3600},
 }
 
 # --- Books (MongoDB) ----------------------------------------------------------------------
