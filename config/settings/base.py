@@ -158,7 +158,19 @@ def _default_database():
 
 
 MONGODB_URI = env.str("MONGODB_URI", default="mongodb://127.0.0.1:27027/")
-MONGODB_NAME = env.str("MONGODB_NAME", default="catalogue")
+
+
+def _database_in_uri(uri: str) -> str:
+    """The database a MongoDB URI names (`mongodb://host/mydb?opts` -> "mydb"), or ""."""
+    from urllib.parse import unquote
+
+    _scheme, _, rest = uri.partition("://")
+    _hosts, slash, path = rest.partition("/")
+    return unquote(path.partition("?")[0]) if slash else ""
+
+
+# MongoDB's convention: the URI's database is the one used; MONGODB_NAME only when it names none.
+MONGODB_NAME = _database_in_uri(MONGODB_URI) or env.str("MONGODB_NAME", default="catalogue")
 
 DATABASES = {
     "default": _default_database(),

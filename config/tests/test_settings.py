@@ -117,3 +117,21 @@ def test_prepared_statements_are_on_for_postgresql_unless_turned_off():
     assert settings_of("DATABASES", **url)["DATABASES"]["default"]["OPTIONS"]["prepare_threshold"] == 5
     off = settings_of("DATABASES", DATABASE_PREPARED_STATEMENTS="false", **url)
     assert off["DATABASES"]["default"]["OPTIONS"]["prepare_threshold"] is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "name", "expected"),
+    [
+        ("mongodb://db.example:27017/mydb", "other", "mydb"),
+        ("mongodb://user:p%40ss@a.example,b.example/shop?replicaSet=rs0&authSource=admin", "other", "shop"),
+        ("mongodb+srv://cluster.example/inventory?retryWrites=true", "", "inventory"),
+        ("mongodb://db.example:27017/", "other", "other"),
+        ("mongodb://db.example:27017/?replicaSet=rs0", "other", "other"),
+        ("mongodb://db.example:27017", "", "catalogue"),
+    ],
+)
+def test_the_database_named_in_the_mongodb_uri_is_used(uri, name, expected):
+    env = {"MONGODB_URI": uri, **({"MONGODB_NAME": name} if name else {})}
+    values = settings_of("MONGODB_NAME", "DATABASES", **env)
+    assert values["MONGODB_NAME"] == expected
+    assert values["DATABASES"]["mongo"]["NAME"] == expected
