@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
@@ -17,11 +18,12 @@ from books.languages import normalize_language
 from books.models import Book
 from books.published import PartialDate
 from books.selectors import book_get, book_history
+from config.admin_versions import StaleEdit, VersionedFormMixin
 
 RECENT_CHANGES = 10
 
 
-class BookAdminForm(forms.ModelForm):
+class BookAdminForm(VersionedFormMixin, forms.ModelForm):
     published = forms.CharField(
         label="Published", required=False, help_text="YYYY-MM-DD, YYYY-MM or YYYY, as printed."
     )
@@ -90,7 +92,7 @@ class BookAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     readonly_fields = ("created_at", "updated_at", "archived_at", "recent_changes")
     fieldsets = (
-        (None, {"fields": ("title", "subtitle", "authors", "isbn", "publisher", "published", "language")}),
+        (None, {"fields": ("title", "subtitle", "authors", "isbn", "publisher", "published", "language", "version")}),
         ("Details", {"fields": ("page_count", "tags", "description")}),
         ("Record", {"fields": ("created_at", "updated_at", "archived_at", "recent_changes")}),
     )
@@ -145,11 +147,21 @@ class BookAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # books are archived, never deleted
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleEdit as exc:
+            # Changed between the form's check and the save (under the book's lock): nothing saved.
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
         data = {name: getattr(obj, name) for name in services.EDITABLE_FIELDS}
         try:
             if change:
-                saved = services.book_update(book=book_get(book_id=obj.pk, include_archived=True), data=data)
+                saved = services.book_update(
+                    book=book_get(book_id=obj.pk, include_archived=True), data=data, precondition=form.precondition()
+                )
             else:
                 saved = services.book_create(**data)
         except services.DuplicateIsbn as error:

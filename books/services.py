@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from threading import Lock
 
@@ -97,7 +98,7 @@ def book_create(
     return _save(book)
 
 
-def book_update(*, book: Book, data: dict) -> Book:
+def book_update(*, book: Book, data: dict, precondition: Callable[[Book], None] | None = None) -> Book:
     """Apply `data` (any of EDITABLE_FIELDS); writes and records history only when something changed.
 
     Writes to one book take turns (a lock in the shared cache): each reads the stored document,
@@ -110,6 +111,8 @@ def book_update(*, book: Book, data: dict) -> Book:
         raise TypeError(f"book_update() got fields it does not edit: {sorted(unknown)}")
     with _one_writer(book.pk):
         book = Book.objects.get(pk=book.pk)
+        if precondition is not None:  # e.g. a stale If-Match: checked against what is stored now
+            precondition(book)
         changed = [name for name, value in data.items() if getattr(book, name) != value]
         if not changed:
             return book

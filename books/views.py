@@ -13,6 +13,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
@@ -32,7 +33,9 @@ from books.serializers import (
     BookVersionSerializer,
 )
 from books.tasks import import_books
+from config import etags
 from config.cursors import cursor_read, cursor_sign
+from config.etags import check_if_match, etag_of, has_if_match, json_with_etag
 from config.exceptions import Conflict, PayloadTooLarge
 from tasks.services import task_enqueue
 
@@ -137,10 +140,20 @@ def _as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
     create=extend_schema(summary="Add a book (409 with existing_url when the ISBN is taken)"),
     retrieve=extend_schema(
         summary="One book (an archived one with include_archived=true)",
-        parameters=[OpenApiParameter("include_archived", OpenApiTypes.BOOL, description="true/false/1/0")],
+        parameters=[
+            OpenApiParameter("include_archived", OpenApiTypes.BOOL, description="true/false/1/0"),
+            *etags.READ_PARAMETERS,
+        ],
+        responses={200: BookSerializer, 304: etags.NOT_MODIFIED},
     ),
-    update=extend_schema(summary="Replace a book's fields"),
-    partial_update=extend_schema(summary="Change some fields"),
+    update=extend_schema(
+        summary="Replace a book's fields", parameters=etags.WRITE_PARAMETERS,
+        responses={200: BookSerializer, 412: etags.STALE},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields", parameters=etags.WRITE_PARAMETERS,
+        responses={200: BookSerializer, 412: etags.STALE},
+    ),
     destroy=extend_schema(summary="Archive a book (it stays stored and can be restored)"),
 )
 class BookViewSet(viewsets.GenericViewSet):
@@ -211,7 +224,7 @@ class BookViewSet(viewsets.GenericViewSet):
             include_archived = StrictBooleanFormField(required=False).clean(raw)
         except DjangoValidationError as error:
             raise exceptions.ValidationError({"include_archived": error.messages}) from None
-        return Response(self.get_serializer(self.get_object(include_archived=bool(include_archived))).data)
+        return json_with_etag(request, self._document(self.get_object(include_archived=bool(include_archived))))
 
     def update(self, request, pk=None, partial=False):
         book = self.get_object()
@@ -222,8 +235,19 @@ class BookViewSet(viewsets.GenericViewSet):
             # PUT replaces the editable fields: what the body leaves out goes back to its default.
             for name in services.EDITABLE_FIELDS:
                 data.setdefault(name, Book._meta.get_field(name).get_default())
-        book = self._write(services.book_update, book=book, data=data)
-        return Response(self.get_serializer(book).data)
+        precondition = None
+        if has_if_match(request):
+            # Checked under the book's write lock, against what is stored now: of two writes
+            # holding the same ETag, only the first lands.
+            def precondition(stored: Book) -> None:
+                check_if_match(request, etag_of(self._document(stored)))
+
+        book = self._write(services.book_update, book=book, data=data, precondition=precondition)
+        return json_with_etag(request, self._document(book))
+
+    def _document(self, book: Book) -> bytes:
+        """The book's answer (the bytes its ETag is made of)."""
+        return JSONRenderer().render(self.get_serializer(book).data)
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)

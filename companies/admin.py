@@ -16,6 +16,7 @@ from companies import enrichment, services
 from companies import tasks as company_tasks
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
+from config.admin_versions import StaleEdit, VersionedFormMixin
 from config.exceptions import ServiceUnavailable
 from tasks.services import broker_check
 
@@ -30,7 +31,7 @@ _READ_ONLY = (
 )
 
 
-class CompanyAdminForm(forms.ModelForm):
+class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
     # Wider than the stored 14 characters: the formatted form (18) and separators are accepted.
     cnpj = forms.CharField(label="CNPJ", max_length=32, help_text="Raw or formatted; letters in any case.")
 
@@ -102,7 +103,7 @@ class CompanyAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     history_list_display = ("history_actor",)
     fieldsets = (
-        (None, {"fields": ("cnpj", "legal_name", "trade_name")}),
+        (None, {"fields": ("cnpj", "legal_name", "trade_name", "version")}),
         (
             "Registration",
             {"fields": ("registration_status", "status_date", "opened_on", "legal_nature", "size", "share_capital")},
@@ -224,6 +225,10 @@ class CompanyAdmin(SimpleHistoryAdmin):
             # The queue went down between the form check and the save: the save was rolled back.
             self.message_user(request, f"{exc.detail} Nothing was stored; try again shortly.", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+        except StaleEdit as exc:
+            # Changed between the form's check and the save (under the row lock): nothing saved.
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
@@ -234,7 +239,8 @@ class CompanyAdmin(SimpleHistoryAdmin):
             reverting = match is not None and match.url_name == "companies_company_simple_history"
             if not reverting:
                 fields = {name: value for name, value in fields.items() if name in form.changed_data}
-            company = services.company_update(company=obj, **fields)
+            precondition = None if reverting else form.precondition()
+            company = services.company_update(company=obj, precondition=precondition, **fields)
         else:
             company = services.company_create(cnpj=form.cleaned_data["cnpj"], **fields)
         obj.__dict__.update(company.__dict__)

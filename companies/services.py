@@ -147,12 +147,16 @@ def _schedule_enrichment(company: Company) -> dict[str, str]:
     return company_enrichment_schedule(company)
 
 
-def company_update(*, company: Company, **fields) -> Company:
-    """Change editable fields. The CNPJ may be repeated but never changed."""
+def company_update(
+    *, company: Company, precondition: Callable[[Company], None] | None = None, **fields
+) -> Company:
+    """Change editable fields. The CNPJ may be repeated but never changed. `precondition`, if
+    given, is called with the row locked for the write and may raise to refuse it (a stale
+    If-Match, a stale admin form)."""
     if "cnpj" in fields and cnpj_clean(fields.pop("cnpj")) != company.cnpj:
         error = ValidationError("The CNPJ of a company cannot change.", code="immutable")
         raise ValidationError({"cnpj": [error]})
-    return _company_write(company=company, fields=company_fields_clean(fields))
+    return _company_write(company=company, fields=company_fields_clean(fields), precondition=precondition)
 
 
 def company_apply_registry_record(*, company: Company, record: RegistryRecord) -> Company:
@@ -191,10 +195,14 @@ def company_set_pipefy_error(*, company: Company, error: str) -> Company:
     return _company_write(company=company, fields={"pipefy_error": error})
 
 
-def _company_write(*, company: Company, fields: Mapping[str, Any]) -> Company:
+def _company_write(
+    *, company: Company, fields: Mapping[str, Any], precondition: Callable[[Company], None] | None = None
+) -> Company:
     """Apply already-clean values under a row lock; no change, no save (and no history row)."""
     with transaction.atomic():
         locked = Company.objects.select_for_update().get(pk=company.pk)
+        if precondition is not None:
+            precondition(locked)
         changed = [name for name, value in fields.items() if getattr(locked, name) != value]
         if not changed:
             return locked

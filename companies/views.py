@@ -45,6 +45,8 @@ from companies.serializers import (
     EnrichmentStatusSerializer,
     RegistryRecordSerializer,
 )
+from config import etags
+from config.etags import check_if_match, etag_of, has_if_match, json_with_etag
 from config.exceptions import Conflict, ServiceUnavailable
 from config.views import ContentNegotiation, SharedComponentsMixin
 from integrations.errors import IntegrationError, NotFound
@@ -102,15 +104,16 @@ LIST_QUERY = [
         request=CompanyCreateSerializer,
         responses={201: CompanyCreatedSerializer},
     ),
-    retrieve=extend_schema(summary="One company", parameters=[CNPJ_PATH],
-                           responses={200: CompanySerializer}),
+    retrieve=extend_schema(summary="One company", parameters=[CNPJ_PATH, *etags.READ_PARAMETERS],
+                           responses={200: CompanySerializer, 304: etags.NOT_MODIFIED}),
     update=extend_schema(
-        summary="Replace a company's editable fields (the CNPJ cannot change)", parameters=[CNPJ_PATH],
-        request=CompanyUpdateSerializer, responses={200: CompanySerializer},
+        summary="Replace a company's editable fields (the CNPJ cannot change)",
+        parameters=[CNPJ_PATH, *etags.WRITE_PARAMETERS],
+        request=CompanyUpdateSerializer, responses={200: CompanySerializer, 412: etags.STALE},
     ),
     partial_update=extend_schema(
-        summary="Change some of a company's editable fields", parameters=[CNPJ_PATH],
-        request=CompanyUpdateSerializer, responses={200: CompanySerializer},
+        summary="Change some of a company's editable fields", parameters=[CNPJ_PATH, *etags.WRITE_PARAMETERS],
+        request=CompanyUpdateSerializer, responses={200: CompanySerializer, 412: etags.STALE},
     ),
     history=extend_schema(
         summary="A company's versions, newest first, with what changed and who changed it",
@@ -166,6 +169,13 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
     def _render(self, data) -> bytes:
         return self.renderer.render(data)
 
+    def _document(self, cnpj: str) -> bytes:
+        """The company's answer as stored now (the bytes its ETag is made of)."""
+        row = selectors.company_get_values(cnpj=cnpj, fields=representation.VALUE_FIELDS)
+        if row is None:
+            raise exceptions.NotFound(f"No company with CNPJ {cnpj}.")
+        return self._render(representation.company_document(row, companies_url=self._companies_url()))
+
     def _company_or_404(self, cnpj: str) -> Company:
         company = selectors.company_get(cnpj=cnpj)
         if company is None:
@@ -200,13 +210,10 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
         lookup = company_cache.detail_lookup(cnpj, site=self._site(), found=self._prefetched())
         if lookup.body is not None:
-            return _json(lookup.body)
-        row = selectors.company_get_values(cnpj=cnpj, fields=representation.VALUE_FIELDS)
-        if row is None:
-            raise exceptions.NotFound(f"No company with CNPJ {cnpj}.")
-        body = self._render(representation.company_document(row, companies_url=self._companies_url()))
+            return json_with_etag(request, lookup.body)
+        body = self._document(cnpj)
         company_cache.store(lookup, body)
-        return _json(body)
+        return json_with_etag(request, body)
 
     def create(self, request):
         serializer = CompanyCreateSerializer(data=request.data, context=self._context())
@@ -233,8 +240,15 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
             # PUT replaces the editable fields: what the body leaves out goes back to its default.
             for name in services.EDITABLE_FIELDS:
                 fields.setdefault(name, Company._meta.get_field(name).get_default())
-        company = services.company_update(company=company, **fields)
-        return Response(CompanySerializer(company, context=self._context()).data)
+        precondition = None
+        if has_if_match(request):
+            # Checked under the write's row lock, against what is stored now: of two writes
+            # holding the same ETag, only the first lands.
+            def precondition(locked: Company) -> None:
+                check_if_match(request, etag_of(self._document(locked.cnpj)))
+
+        company = services.company_update(company=company, precondition=precondition, **fields)
+        return json_with_etag(request, self._document(company.cnpj))
 
     def partial_update(self, request, cnpj):
         return self.update(request, cnpj, partial=True)

@@ -359,8 +359,9 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = (
     "accept", "authorization", "content-type", "x-api-key", "x-request-id", "x-csrftoken",
+    "if-match", "if-none-match",
 )
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Location"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Location", "ETag"]
 
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=ENVIRONMENT != "PRODUCTION")
 SPECTACULAR_SETTINGS = {
