@@ -118,8 +118,11 @@ def book_import(
     filename: str = "",
     batch_size: int = BATCH_SIZE,
     progress: Callable[[ImportSummary], None] | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
-    """Upsert every valid row of `source` by ISBN; returns what happened, row by row."""
+    """Upsert every valid row of `source` by ISBN; returns what happened, row by row. With
+    `dry_run`, every row is checked and classified (created, updated, unchanged) against what is
+    stored, and nothing is written."""
     stream = io.StringIO(source) if isinstance(source, str) else source
     first_line = _peek_first_line(stream)
     summary = ImportSummary(source=filename, format=detect_format(filename=filename, first_line=first_line))
@@ -127,7 +130,7 @@ def book_import(
     actor = current_actor() or "system"
     batch: dict[str, tuple[int, dict]] = {}
     first_lines: dict[str, int] = {}  # ISBN -> line; a file names each book once
-    with _BatchWriter(summary, actor, progress) as writer:
+    with _BatchWriter(summary, actor, progress, dry_run=dry_run) as writer:
         for line, record in records:
             summary.rows += 1
             try:
@@ -157,8 +160,9 @@ class _BatchWriter:
     next hand-over (or at the end) with nothing after it written.
     """
 
-    def __init__(self, summary: ImportSummary, actor: str, progress):
+    def __init__(self, summary: ImportSummary, actor: str, progress, *, dry_run: bool = False):
         self.summary, self.actor, self.progress = summary, actor, progress
+        self.dry_run = dry_run
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="book-import")
         self.pending: Future | None = None
 
@@ -173,7 +177,7 @@ class _BatchWriter:
         self._wait()
         if batch:
             context = contextvars.copy_context()  # the actor, for the history rows
-            self.pending = self.pool.submit(context.run, _flush, batch, self.summary, self.actor)
+            self.pending = self.pool.submit(context.run, _flush, batch, self.summary, self.actor, dry_run=self.dry_run)
 
     def __enter__(self):
         return self
@@ -331,8 +335,11 @@ def _page_count(value) -> int | None:
     return count
 
 
-def _flush(batch: dict[str, tuple[int, dict]], summary: ImportSummary, actor: str, *, retry: bool = True):
-    """Write one batch: one query to find existing books, one bulk insert, one bulk update."""
+def _flush(
+    batch: dict[str, tuple[int, dict]], summary: ImportSummary, actor: str, *, retry: bool = True, dry_run=False
+):
+    """Write one batch: one query to find existing books, one bulk insert, one bulk update (with
+    `dry_run`, only the query: the counts say what the writes would do)."""
     if not batch:
         return
     isbns = list(batch)
@@ -356,6 +363,12 @@ def _flush(batch: dict[str, tuple[int, dict]], summary: ImportSummary, actor: st
             setattr(book, name, fields[name])
         changed_fields.update(changed)
         to_update.append(book)
+    if dry_run:
+        summary.created += len(to_create)
+        summary.updated += len(to_update)
+        summary.unchanged += unchanged
+        batch.clear()
+        return
     history = {"custom_historical_attrs": {"history_actor": actor}}
     try:
         if to_create:

@@ -56,11 +56,14 @@ ENRICHMENT = Queue("enrichment")
 PIPEFY = Queue("pipefy")
 
 
-def queue_request(queue: Queue, companies: QuerySet, *, at: datetime | None = None) -> int:
+def queue_request(queue: Queue, companies: QuerySet, *, at: datetime | None = None, dry_run: bool = False) -> int:
     """Make the work due at `at` (default now) for these companies; work already due sooner
-    keeps its time. Returns how many companies were queued or brought forward."""
+    keeps its time. Returns how many companies were queued or brought forward (with `dry_run`,
+    would be; nothing is written)."""
     at = at or timezone.now()
     pending = Q(**{f"{queue.due}__isnull": True}) | Q(**{f"{queue.due}__gt": at})
+    if dry_run:
+        return companies.filter(pending).count()
     return companies.filter(pending).update(**{queue.due: at})
 
 

@@ -192,20 +192,25 @@ def company_pipefy_enqueue(*, cnpj: str) -> EnqueuedTask:
 
 
 # --- which companies are due ---------------------------------------------------------------
-def companies_refresh_queue(*, stale_days: int | None = None, limit: int | None = None) -> dict[str, int]:
+def companies_refresh_queue(
+    *, stale_days: int | None = None, limit: int | None = None, dry_run: bool = False
+) -> dict[str, int]:
     """Make registry lookups due, then kick the drainers. First every company never enriched or
     left pending (or failed) that is not queued yet, whatever its age; then, at most `limit`
     (default REGISTRY_REFRESH_BATCH) companies whose registry data is stale: looked up more than
-    `stale_days` (default REGISTRY_MAX_AGE_DAYS) ago, oldest first. Returns {unfinished, stale}."""
+    `stale_days` (default REGISTRY_MAX_AGE_DAYS) ago, oldest first. Returns {unfinished, stale}
+    (with `dry_run`, the counts it would queue; nothing is written or sent)."""
     days = settings.REGISTRY_MAX_AGE_DAYS if stale_days is None else stale_days
     limit = settings.REGISTRY_REFRESH_BATCH if limit is None else limit
     not_queued = Company.objects.filter(enrichment_due_at__isnull=True)  # those backing off keep their time
     unfinished = backlog.queue_request(
-        ENRICHMENT, not_queued.filter(enrichment_status__in=[EnrichmentStatus.PENDING, EnrichmentStatus.FAILED])
+        ENRICHMENT,
+        not_queued.filter(enrichment_status__in=[EnrichmentStatus.PENDING, EnrichmentStatus.FAILED]),
+        dry_run=dry_run,
     )
     stale_ids = list(companies_stale(stale_days=days).values_list("pk", flat=True)[:limit])
-    stale = backlog.queue_request(ENRICHMENT, Company.objects.filter(pk__in=stale_ids))
-    if unfinished or stale:
+    stale = backlog.queue_request(ENRICHMENT, Company.objects.filter(pk__in=stale_ids), dry_run=dry_run)
+    if (unfinished or stale) and not dry_run:
         backlog_kick()
     return {"unfinished": unfinished, "stale": stale}
 

@@ -8,6 +8,9 @@ repeated in the file) are skipped, so running the command twice is harmless. His
 attributed to `command:import_companies`. Inserted companies have their registry lookup due at
 once, in the enrichment backlog (`--no-enrich` to leave them pending for `refresh_companies`);
 the drainers are told after each batch, and the import ends by printing the backlog and its ETA.
+Progress (total, percentage, rate, ETA) shows as a bar on a terminal and as a log line at least
+every 10% or 10 seconds elsewhere; `--dry-run` validates everything and reports what would be
+inserted without writing anything.
 
 While the main thread reads and validates, batches are inserted by `--workers` threads, each with
 its own database connection (PostgreSQL; inline elsewhere, or when already inside a transaction).
@@ -35,6 +38,8 @@ from companies import cnpj as cnpj_value
 from companies import services
 from companies import tasks as company_tasks
 from companies.enrichment import backlog_summary
+from companies.models import Company
+from config.progress import Progress, count_lines
 
 ACTOR = "command:import_companies"
 JSON_COLUMNS = frozenset({"secondary_activities", "partners"})
@@ -61,26 +66,42 @@ class Command(BaseCommand):
         parser.add_argument("--encoding", default="utf-8-sig", help="file encoding (default utf-8, BOM allowed)")
         parser.add_argument("--workers", type=int, default=2, help="parallel insert connections (default 2)")
         parser.add_argument("--no-enrich", action="store_true", help="do not queue the registry enrichment")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="validate and report what would be inserted; write nothing"
+        )
 
-    def handle(self, *args, path, batch_size, delimiter, encoding, workers, no_enrich=False, **options):
+    def handle(
+        self, *args, path, batch_size, delimiter, encoding, workers, no_enrich=False, dry_run=False, **options
+    ):
         if batch_size < 1 or workers < 1:
             raise CommandError("--batch-size and --workers must be at least 1.")
         source = Path(path)
         if not source.is_file():
             raise CommandError(f"No such file: {source}")
         self.verbosity = options["verbosity"]
-        self.progress = self.stdout.isatty() and self.verbosity >= 1
+        self.dry_run = dry_run
+        self.progress = Progress(
+            "import_companies" + (" (dry run)" if dry_run else ""),
+            total=max(0, count_lines(source) - 1),
+            terminal=self.stdout.isatty(),
+            enabled=self.verbosity >= 1,
+        )
         started = time.monotonic()
-        self.enrich = not no_enrich
-        self.writer = BatchWriter(workers=workers, on_done=self._batch_done, enrich=self.enrich)
-        with acting_as(ACTOR), source.open(newline="", encoding=encoding) as handle:
+        self.enrich = not no_enrich and not dry_run
+        self.writer = BatchWriter(workers=workers, on_done=self._batch_done, enrich=self.enrich, dry_run=dry_run)
+        with acting_as(ACTOR), source.open(newline="", encoding=encoding) as handle, self.progress:
             try:
                 tally = self._import(csv.reader(handle, delimiter=delimiter), batch_size)
             finally:
                 self.writer.close()
         elapsed = time.monotonic() - started
-        if self.progress:
-            self.stdout.write("")
+        if dry_run:
+            self.stdout.write(
+                f"Dry run, nothing written: {tally.rows} rows read in {elapsed:.1f}s: {tally.inserted} would be "
+                f"inserted, {tally.stored} already stored, {tally.repeated} repeated in the file, "
+                f"{tally.invalid} invalid."
+            )
+            return
         self.stdout.write(
             f"{tally.rows} rows read in {elapsed:.1f}s: {tally.inserted} inserted, "
             f"{tally.stored} already stored, {tally.repeated} repeated in the file, {tally.invalid} invalid."
@@ -194,13 +215,10 @@ class Command(BaseCommand):
         self._show_progress(tally)
 
     def _show_progress(self, tally) -> None:
-        if self.progress:
-            self.stdout.write(
-                f"\r{tally.rows} rows read, {tally.inserted} inserted, {tally.stored} already stored, "
-                f"{tally.invalid} invalid",
-                ending="",
-            )
-            self.stdout.flush()
+        verb = "would insert" if self.dry_run else "inserted"
+        self.progress.update(
+            tally.rows, f"{tally.inserted} {verb}, {tally.stored} already stored, {tally.invalid} invalid"
+        )
 
 
 class BatchWriter:
@@ -209,8 +227,9 @@ class BatchWriter:
     import, when that is safe (PostgreSQL, not inside a transaction); else inline. At most
     `workers` batches wait or run at a time, so the reading keeps ahead without piling up rows."""
 
-    def __init__(self, *, workers: int, on_done, enrich: bool):
+    def __init__(self, *, workers: int, on_done, enrich: bool, dry_run: bool = False):
         self.enrich = enrich
+        self.insert = _not_stored if dry_run else services.company_bulk_create
         self.parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.limit = workers
         self.pending: deque[tuple[int, Future]] = deque()
@@ -225,7 +244,7 @@ class BatchWriter:
 
     def submit(self, batch: list[dict], tally: Tally) -> None:
         if not self.parallel:
-            self._count(tally, len(batch), services.company_bulk_create(rows=batch, enrich=self.enrich))
+            self._count(tally, len(batch), self.insert(rows=batch, enrich=self.enrich))
             return
         while len(self.pending) >= self.limit:
             self._collect(tally)
@@ -254,7 +273,7 @@ class BatchWriter:
                 if not future.set_running_or_notify_cancel():
                     continue
                 try:
-                    future.set_result(context.run(services.company_bulk_create, rows=batch, enrich=self.enrich))
+                    future.set_result(context.run(self.insert, rows=batch, enrich=self.enrich))
                 except BaseException as exc:  # handed to the reading thread, which raises it
                     future.set_exception(exc)
         finally:
@@ -268,3 +287,10 @@ class BatchWriter:
         tally.inserted += len(inserted)
         tally.stored += size - len(inserted)
         self.on_done(tally, inserted)
+
+
+def _not_stored(*, rows: list[dict], enrich: bool) -> list[str]:
+    """--dry-run: the CNPJs of `rows` that an import would insert (not stored yet); writes nothing."""
+    cnpjs = [row["cnpj"] for row in rows]
+    stored = set(Company.objects.filter(cnpj__in=cnpjs).values_list("cnpj", flat=True))
+    return [cnpj for cnpj in cnpjs if cnpj not in stored]

@@ -6,7 +6,9 @@ unknown) more than --stale-days (default REGISTRY_MAX_AGE_DAYS) ago. The backlog
 worker) do the lookups at the providers' pace; the command ends with the backlog and its ETA.
 --sync does the lookups in this process instead, one attempt each, waiting for a provider's
 capacity when needed, with a line of progress per company (and, with PIPEFY_AUTO_PUSH, the
-Pipefy push). A company that could not be asked stays in the backlog.
+Pipefy push), and the progress (total, percentage, rate, ETA) as a bar on a terminal or a log line
+at least every 10% or 10 seconds elsewhere. A company that could not be asked stays in the backlog.
+--dry-run says what would be queued and changes nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from companies import cnpj as cnpj_value
 from companies.backlog import ENRICHMENT, PIPEFY
 from companies.models import Company
 from companies.tasks import backlog_kick, companies_refresh_queue, companies_stale
+from config.progress import Progress
 
 ACTOR = "command:refresh_companies"
 
@@ -49,8 +52,15 @@ class Command(BaseCommand):
             "--limit", type=_not_negative, default=None, help="at most this many stale companies (0 or more)"
         )
         parser.add_argument("--sync", action="store_true", help="look up here and now instead of queueing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="report what would be queued (or looked up); change nothing"
+        )
 
-    def handle(self, *args, cnpj, stale_days, limit, sync, **options):
+    def handle(self, *args, cnpj, stale_days, limit, sync, dry_run=False, **options):
+        self.verbosity = options["verbosity"]
+        if dry_run:
+            self._dry_run(cnpj, stale_days, limit)
+            return
         with acting_as(ACTOR):
             if cnpj:
                 ids = self._selected(cnpj)
@@ -74,6 +84,16 @@ class Command(BaseCommand):
         described = ", ".join(f"{count} {kind}" for kind, count in queued.items())
         self.stdout.write(self.style.SUCCESS(f"Queued registry lookups: {described}."))
         self.stdout.write(enrichment.backlog_summary())
+
+    def _dry_run(self, cnpj, stale_days, limit) -> None:
+        if cnpj:
+            ids = self._selected(cnpj)
+            count = backlog.queue_request(ENRICHMENT, Company.objects.filter(pk__in=ids), dry_run=True)
+            would = {"selected": count}
+        else:
+            would = companies_refresh_queue(stale_days=stale_days, limit=limit, dry_run=True)
+        described = ", ".join(f"{count} {kind}" for kind, count in would.items())
+        self.stdout.write(f"Dry run, nothing queued: the registry lookups of {described} would be queued.")
 
     def _selected(self, raw_values: list[str]) -> list[int]:
         cnpjs = []
@@ -102,27 +122,36 @@ class Command(BaseCommand):
 
     def _refresh_sync(self, ids: list[int]) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for index, company_id in enumerate(ids, 1):
-            if wait := enrichment.capacity_wait(ENRICHMENT):
-                if wait >= 1:
-                    self.stdout.write(f"waiting {wait:.0f}s for a registry provider's capacity")
-                time.sleep(wait)
-            started = time.monotonic()
-            outcome = enrichment.work_one(ENRICHMENT, company_id=company_id)
-            if outcome is None:
-                cnpj, detail, label = Company.objects.get(pk=company_id).cnpj, "being worked on elsewhere", "skipped"
-            else:
-                cnpj, label = outcome["cnpj"], outcome["enrichment_status"]
-                if outcome["next_attempt_at"]:
-                    label, detail = "later", f"could not be asked now; due again at {outcome['next_attempt_at']}"
-                else:
-                    source = outcome["registry_source"]
-                    detail = f"{label} via {source}" if label == "ok" and source else label
-                    detail += self._push(company_id)
-            counts[label] = counts.get(label, 0) + 1
-            elapsed = time.monotonic() - started
-            self.stdout.write(f"[{index}/{len(ids)}] {cnpj_value.format_cnpj(cnpj)} {detail} ({elapsed:.1f}s)")
+        progress = Progress(
+            "refresh_companies", total=len(ids), unit="companies", terminal=self.stdout.isatty(),
+            enabled=self.verbosity >= 1,
+        )
+        with progress:
+            for index, company_id in enumerate(ids, 1):
+                self._refresh_one(index, company_id, len(ids), counts, progress)
+                progress.update(index, ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())))
         return counts
+
+    def _refresh_one(self, index, company_id, total, counts, progress) -> None:
+        if wait := enrichment.capacity_wait(ENRICHMENT):
+            if wait >= 1:
+                progress.write(f"waiting {wait:.0f}s for a registry provider's capacity", self.stdout)
+            time.sleep(wait)
+        started = time.monotonic()
+        outcome = enrichment.work_one(ENRICHMENT, company_id=company_id)
+        if outcome is None:
+            cnpj, detail, label = Company.objects.get(pk=company_id).cnpj, "being worked on elsewhere", "skipped"
+        else:
+            cnpj, label = outcome["cnpj"], outcome["enrichment_status"]
+            if outcome["next_attempt_at"]:
+                label, detail = "later", f"could not be asked now; due again at {outcome['next_attempt_at']}"
+            else:
+                source = outcome["registry_source"]
+                detail = f"{label} via {source}" if label == "ok" and source else label
+                detail += self._push(company_id)
+        counts[label] = counts.get(label, 0) + 1
+        elapsed = time.monotonic() - started
+        progress.write(f"[{index}/{total}] {cnpj_value.format_cnpj(cnpj)} {detail} ({elapsed:.1f}s)", self.stdout)
 
     def _push(self, company_id: int) -> str:
         outcome = enrichment.work_one(PIPEFY, company_id=company_id)
