@@ -1,8 +1,13 @@
-"""OpenAPI post-processing: document the one error shape on every operation.
+"""OpenAPI post-processing: document the one error shape on every operation, and give every
+request body and success answer a realistic example.
 
 drf-spectacular describes success answers; this hook adds the `Error` component and, per
 operation, the error statuses it can answer, so clients (and schema fuzzers) know them.
 """
+
+import functools
+import json
+from pathlib import Path
 
 ERROR_COMPONENT = {
     "type": "object",
@@ -78,4 +83,42 @@ def add_error_responses(result, generator, request, public):
                 continue
             for status in _statuses(method, path, operation):
                 operation["responses"].setdefault(status, _error_response(status))
+    return result
+
+
+# --- examples ---------------------------------------------------------------------------------
+EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")
+
+
+@functools.cache
+def _examples() -> dict:
+    """Realistic examples (a Brazilian company, a real book), one per component: requests and
+    answers. config/tests/test_examples.py checks every one against the schema."""
+    return json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
+
+
+def _component(media: dict) -> str | None:
+    reference = (media.get("schema") or {}).get("$ref", "")
+    return reference.rsplit("/", 1)[-1] or None
+
+
+def add_examples(result, generator, request, public):
+    """Every request body and every 2xx JSON answer gets the example of its component, so Swagger
+    UI's "Try it out" starts from a valid body instead of `"string"` placeholders."""
+    examples = _examples()
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for media in (operation.get("requestBody") or {}).get("content", {}).values():
+                name = _component(media)
+                if name in examples["requests"]:
+                    media["examples"] = {name: {"summary": name, "value": examples["requests"][name]}}
+            for status, response in operation.get("responses", {}).items():
+                if not str(status).startswith("2"):
+                    continue
+                media = (response.get("content") or {}).get("application/json")
+                name = _component(media) if media else None
+                if name in examples["responses"]:
+                    media["examples"] = {name: {"summary": name, "value": examples["responses"][name]}}
     return result
