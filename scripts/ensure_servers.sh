@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Make sure what the test suite starts is installed: the PostgreSQL and Redis server binaries
-# (unless DATABASE_URL / REDIS_URL point at running servers) and Chromium for the browser tests.
+# (unless DATABASE_URL / REDIS_URL point at running servers), Chromium for the browser tests and
+# Node.js with npm (npx runs newman on the Postman collection).
 # As root on Debian/Ubuntu: installs them with apt-get. Otherwise: says what to install, exits 2.
 set -euo pipefail
 
 missing=()
 if [ ! -x /usr/bin/chromium ]; then
   missing+=(chromium)
+fi
+if ! command -v npx >/dev/null; then
+  missing+=(nodejs npm)
 fi
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
   missing+=(postgresql)

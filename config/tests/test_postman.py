@@ -133,8 +133,7 @@ def newman(*arguments: str, report: Path) -> dict:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases=["default", "mongo"])
 def test_the_collection_runs_clean_with_newman_twice_and_with_a_user(live_server, make_user, settings, tmp_path):
-    if not shutil.which("npx"):
-        pytest.skip("npx (Node.js) is not installed")
+    assert shutil.which("npx"), "npx (Node.js) is missing: `make test` installs it (scripts/ensure_servers.sh)"
     from access.services import api_key_create
     from integrations.fake.server import FakeServer
     from tasks.testing import purge_queue
