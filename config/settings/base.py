@@ -386,7 +386,13 @@ SPECTACULAR_SETTINGS = {
         if API_DOCS_PUBLIC
         else ["rest_framework.permissions.IsAdminUser"]
     ),
-    "ENUM_NAME_OVERRIDES": {},
+    # Stable OpenAPI names for the choice sets (the registry record has its own status list).
+    "ENUM_NAME_OVERRIDES": {
+        "CompanyRegistrationStatusEnum": "companies.models.RegistrationStatus",
+        "CompanyEnrichmentStatusEnum": "companies.models.EnrichmentStatus",
+        "StateEnum": "companies.models.UF_CHOICES",
+        "ProviderStateEnum": "integrations.guard.STATES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
@@ -549,17 +555,6 @@ CELERY_BEAT_SCHEDULE = {
 # Largest file POST /api/books/import/ accepts; its text travels in the task message, so keep it
 # modest. Bigger files: `manage.py import_books FILE`.
 BOOKS_IMPORT_MAX_BYTES = env.int("BOOKS_IMPORT_MAX_BYTES", default=1_048_576)
-
-# --- Companies ----------------------------------------------------------------------------
-# Stable OpenAPI names for the company choice sets (the registry record has its own status list).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {
-        "CompanyRegistrationStatusEnum": "companies.models.RegistrationStatus",
-        "CompanyEnrichmentStatusEnum": "companies.models.EnrichmentStatus",
-        "StateEnum": "companies.models.UF_CHOICES",
-        "ProviderStateEnum": "integrations.guard.STATES",
-    }
-)
 
 if SENTRY_DSN:
     from config.sentry import sentry_setup
