@@ -34,8 +34,17 @@ def _clean_token(value: str | None) -> str:
 
 class StaffLoginForm(AdminAuthenticationForm):
     """Django's admin sign-in form plus the second factor: a code from the authenticator app or a
-    recovery code, asked of users who have set two-factor sign-in up."""
+    recovery code, asked of users who have set two-factor sign-in up. A wrong password and a
+    missing or wrong code get the same answer, so the form never confirms a password."""
 
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": gettext_lazy(
+            "Please enter the correct %(username)s and password for a staff account, and the code from "
+            "your authenticator app if you use two-factor sign-in. Note that both fields may be "
+            "case-sensitive."
+        ),
+    }
     otp_token = forms.CharField(
         label=gettext_lazy("Verification code"),
         required=False,
@@ -50,16 +59,19 @@ class StaffLoginForm(AdminAuthenticationForm):
     def clean(self):
         cleaned = super().clean()  # the password (a wrong one is counted by the sign-in policy)
         user = self.get_user()
-        if user is not None and django_otp.user_has_device(user, confirmed=True):
-            token = _clean_token(cleaned.get("otp_token"))
-            device = django_otp.match_token(user, token) if token else None
-            if device is None:
-                signin.failure(username=user.get_username(), address=client_address(self.request))
-                signin.record(self.request, username=user.get_username(), outcome="failure", user=user)
-                raise ValidationError(
-                    _("Enter the current code from your authenticator app, or one of your recovery codes."),
-                    code="otp_required",
-                )
+        try:
+            device = signin.second_factor(user, cleaned.get("otp_token"))
+        except signin.SecondFactorWait as wait:
+            raise ValidationError(
+                _("Too many wrong codes in a row: wait %(seconds)d seconds, then try again."),
+                code="otp_wait",
+                params={"seconds": wait.seconds},
+            ) from None
+        except signin.SecondFactorRefused:
+            signin.failure(username=user.get_username(), address=client_address(self.request))
+            signin.record(self.request, username=user.get_username(), outcome="failure", user=user)
+            raise self.get_invalid_login_error() from None
+        if device is not None:
             user.otp_device = device  # access.signin marks the session verified once signed in
         return cleaned
 

@@ -16,6 +16,7 @@ from rest_framework_simplejwt import authentication as jwt_authentication
 
 from access.actor import set_actor, user_label
 from access.models import ServiceAPIKey
+from config.outages import log_unavailable
 
 logger = logging.getLogger(__name__)
 ENV_KEY_NAME = "API_KEY"
@@ -91,7 +92,7 @@ def _cached_entries(keys: list[str], counter: tuple[str, int] | None) -> tuple[d
         try:
             counted = throttles.read_and_count(keys, counter)
         except Exception as exc:  # Redis down: nothing cached, nothing counted (as IGNORE_EXCEPTIONS)
-            logger.warning("API key record and throttle unavailable (%s)", type(exc).__name__)
+            log_unavailable(logger, "API key record and throttle unavailable", exc)
             return {}, None
         if counted is not None:
             return counted

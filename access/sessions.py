@@ -57,7 +57,8 @@ def session_expired(request, now: float | None = None) -> str | None:
     cutoff = _cutoff(request.user)
     if cutoff is not None and signed_in_at < cutoff:
         return _("Your sessions were ended by an administrator. Please sign in again.")
-    if last_seen is None or now - last_seen > TOUCH_SECONDS:
+    # Rewritten at most every minute, and well within the idle time however short it is.
+    if last_seen is None or now - last_seen > min(TOUCH_SECONDS, settings.SESSION_IDLE_MINUTES * 60 / 4):
         session[SESSION_LAST_SEEN] = now
     return None
 

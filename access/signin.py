@@ -18,21 +18,33 @@ import ipaddress
 import logging
 import math
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
+from django.utils import timezone
 
 from config.clients import client_address
+from config.outages import log_unavailable
 
 logger = logging.getLogger(__name__)
 PREFIX = "signin"
 
 
 def _ident(username: str | None) -> str:
-    return (username or "").strip().lower()[:150]
+    """The username as the policy counts it: NFKC-normalised as Django's username field does
+    (so a full-width spelling is the same user), without surrounding spaces, case-folded."""
+    if not isinstance(username, str):
+        return ""
+    return unicodedata.normalize("NFKC", username).strip().lower()[:150]
+
+
+def username_of(raw) -> str:
+    """A submitted username as Django's forms and DRF clean it (for the record)."""
+    return unicodedata.normalize("NFKC", raw).strip()[:150] if isinstance(raw, str) else ""
 
 
 def _keys(kind: str, ident: str) -> tuple[str, str]:
@@ -69,7 +81,7 @@ def lockout(*, username: str | None, address: str | None) -> Lockout:
     try:
         found = cache.get_many(keys)
     except Exception as error:  # the cache itself may raise when not ignoring errors
-        logger.warning("sign-in lockout unavailable (%s): not enforced", type(error).__name__)
+        log_unavailable(logger, "sign-in lockout unavailable, not enforced", error)
         return Lockout(0)
     until = max((float(value) for value in found.values()), default=0.0)
     return Lockout(max(0, math.ceil(until - time.time())))
@@ -124,7 +136,7 @@ def record(request, *, username: str | None, outcome: str, user=None) -> None:
         address = None
     SignInRecord.objects.create(
         door=door_of(request) if request is not None else "admin",
-        username=(username or "")[:150],
+        username=username_of(username),
         user=user if getattr(user, "pk", None) else None,
         address=address,
         user_agent=(meta.get("HTTP_USER_AGENT") or "")[:300],
@@ -160,3 +172,45 @@ def _on_success(sender, request, user, **kwargs):
 
 SESSION_SIGNED_IN_AT = "access.signed_in_at"
 SESSION_LAST_SEEN = "access.last_seen"
+
+
+# --- the second factor ----------------------------------------------------------------------
+class SecondFactorRefused(Exception):
+    """The user uses two-factor sign-in and no valid code came with the password."""
+
+
+class SecondFactorWait(Exception):
+    """Wrong codes in a row: the device accepts none for `seconds` (django-otp's throttling)."""
+
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def second_factor(user, code: str | None):
+    """Check the code sent with a correct password: None when `user` has not set up two-factor
+    sign-in (nothing to check), else the device that accepted it. Raises SecondFactorWait while
+    the device refuses every code after wrong ones, SecondFactorRefused otherwise. Codes: six
+    digits from the app, or a recovery code (any case, spaces ignored)."""
+    import django_otp
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if user is None or not django_otp.user_has_device(user, confirmed=True):
+        return None
+    code = "".join((code or "").split()).lower()
+    if not code:
+        raise SecondFactorRefused()
+    # Six digits are an app's code; anything else a recovery code: each is tried only where it
+    # can match, so a recovery code never counts as a wrong app code (and the reverse).
+    is_app_code = code.isdigit() and len(code) == 6
+    model = TOTPDevice if is_app_code else StaticDevice
+    for device in model.objects.filter(user=user, confirmed=True):
+        allowed, details = device.verify_is_allowed()
+        if not allowed:
+            locked_until = (details or {}).get("locked_until")
+            seconds = (locked_until - timezone.now()).total_seconds() if locked_until else 5
+            raise SecondFactorWait(max(1, math.ceil(seconds)))
+        if device.verify_token(code):
+            return device
+    raise SecondFactorRefused()

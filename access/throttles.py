@@ -21,6 +21,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from access.authentication import ServicePrincipal
 from config.caching import cache_is_redis
 from config.clients import client_address
+from config.outages import log_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def count_hit(key: str, duration: int) -> int | None:
             return cache.incr(key)
         return int(client.eval(_COUNT_SCRIPT, 1, cache.make_key(key), duration)[0])
     except Exception as exc:  # Redis down: do not throttle, do not fail the request
-        logger.warning("throttle count unavailable (%s): request not throttled", type(exc).__name__)
+        log_unavailable(logger, "throttle count unavailable, request not throttled", exc)
         return None
 
 
@@ -80,7 +81,7 @@ def uncount(counter_key: str) -> None:
         if client is not None:
             client.decr(cache.make_key(counter_key))
     except Exception as exc:  # Redis down: the hit stays counted until its window ends
-        logger.warning("throttle hit not taken back (%s)", type(exc).__name__)
+        log_unavailable(logger, "throttle hit not taken back", exc)
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):

@@ -2,6 +2,7 @@
 logout answering as their schema says."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -39,10 +40,16 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
             signin.record(request, username=username, outcome="locked")
             raise exceptions.Throttled(
                 wait=locked.seconds,
-                detail=f"Too many failed sign-ins for this user or address; try again in {locked.minutes} minutes.",
+                detail=ngettext(
+                    "Too many failed sign-ins for this user or address; try again in %(minutes)d minute.",
+                    "Too many failed sign-ins for this user or address; try again in %(minutes)d minutes.",
+                    locked.minutes,
+                )
+                % {"minutes": locked.minutes},
             )
         response = super().post(request, *args, **kwargs)
         if response.status_code == 200:
+            username = signin.username_of(username)
             signin.success(username=username)
             user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
             signin.record(request, username=username, outcome="success", user=user)

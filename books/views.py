@@ -33,7 +33,7 @@ from books.serializers import (
     BookVersionSerializer,
 )
 from books.tasks import import_books
-from config import etags
+from config import etags, outages
 from config.cursors import cursor_read, cursor_sign
 from config.etags import check_if_match, etag_of, has_if_match, json_with_etag
 from config.exceptions import Conflict, PayloadTooLarge
@@ -164,6 +164,13 @@ class BookViewSet(viewsets.GenericViewSet):
     filter_backends = (DjangoFilterBackend,)  # documents BookFilter; book_list applies it
     filterset_class = BookFilter
     lookup_value_regex = "[^/]+"
+
+    def initial(self, request, *args, **kwargs):
+        # MongoDB failed a moment ago (timed out, refused): answer 503 at once instead of waiting
+        # for it again (config.outages); it is tried again after REDIS_DOWN_SECONDS.
+        if outages.MONGODB.down_for():
+            raise outages.MONGODB.refusal()
+        super().initial(request, *args, **kwargs)
 
     def get_object(self, *, include_archived: bool = False) -> Book:
         try:

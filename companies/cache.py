@@ -27,6 +27,8 @@ from django.core.cache import cache
 from django.db import transaction
 from prometheus_client import Counter
 
+from config.outages import log_unavailable
+
 logger = logging.getLogger("cache")
 # Exposed at /metrics (ops.metrics).
 LOOKUPS = Counter(
@@ -147,7 +149,7 @@ def store(lookup: Lookup, body: bytes) -> None:
             client.encode(lookup.token), TOKEN_TTL, client.encode(entry), int(cache.default_timeout or 0),
         )
     except Exception as exc:  # Redis down: the answer is simply not cached (as IGNORE_EXCEPTIONS does)
-        logger.warning("company cache not written (%s)", type(exc).__name__)
+        log_unavailable(logger, "company cache not written", exc)
 
 
 def _replace_tokens(cnpjs: tuple[str, ...], lists: bool) -> None:

@@ -18,6 +18,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config import outages
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
@@ -167,6 +169,10 @@ def _body_for_api_exception(exc: exceptions.APIException) -> dict:
     )
 
 
+SERVICE_NAMES = {"database": "database", "mongodb": "book catalogue (MongoDB)", "redis": "cache (Redis)",
+                 "broker": "task queue"}
+
+
 def api_exception_handler(exc, context):
     """DRF's handler, extended once: every error becomes the shape above."""
     if isinstance(exc, RequestDataTooBig):
@@ -177,8 +183,12 @@ def api_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif (outage := outage_in(exc)) is not None:
         service = _service_name(outage)
-        logger.warning("backing service %s unavailable: %s", service, str(outage).splitlines()[0][:300])
-        exc = ServiceUnavailable(f"The {service} is unavailable; try again shortly.", service=service)
+        if not outages.Outage.is_refusal(outage):
+            if service == "mongodb":
+                outages.MONGODB.trip(outage)  # the next books requests answer 503 at once for a while
+            logger.warning("backing service %s unavailable: %s", service, str(outage).splitlines()[0][:300])
+        name = SERVICE_NAMES.get(service, service)
+        exc = ServiceUnavailable(f"The {name} is unavailable; try again shortly.", service=service)
 
     response = drf_exception_handler(exc, context)
     if response is None:

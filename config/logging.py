@@ -112,6 +112,18 @@ def redact(text: str) -> str:
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+class QuietRefusals(logging.Filter):
+    """Drops the records of calls refused at once because a service is treated as down
+    (config.outages): the outage was logged when it began; a line per request adds nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None and record.levelno < logging.CRITICAL:
+            from config.outages import Outage
+
+            return not Outage.is_refusal(record.exc_info[1])
+        return True
+
+
 class OutagesWithoutTraceback(logging.Filter):
     """A record carrying a backing service's outage (PostgreSQL, Redis, MongoDB down) is an
     expected condition: one WARNING line naming the error, without the traceback. Beat, for one,
@@ -152,7 +164,8 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string must not lose the record
             message = str(record.msg)
-        cleaned = redact(message)
+        # Line breaks that came in with input (a username, a header) would start a forged line.
+        cleaned = redact(message).replace("\r", "\\r").replace("\n", "\\n")
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:

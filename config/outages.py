@@ -11,7 +11,8 @@ again.
 Two roles are tracked apart, because they may be different servers: the cache (django-redis's
 connections, used by the cache, the throttles and the shared provider limits) and the task broker
 (tasks.services). The cache's connections get the behaviour from `GuardedConnection`, set as the
-pool's connection class in settings (a documented redis-py extension point).
+pool's connection class in settings (a documented redis-py extension point). MongoDB (books) is
+tracked the same way, by the API's error handler and the books views.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ logger = logging.getLogger(__name__)
 class Outage:
     """A process-wide "this service failed a moment ago" flag with an expiry."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, error: type[Exception] = RedisConnectionError):
         self.name = name
+        self.error = error
         self._until = 0.0
         self._lock = threading.Lock()
 
@@ -60,12 +62,26 @@ class Outage:
         with self._lock:
             self._until = 0.0
 
-    def refusal(self) -> RedisConnectionError:
-        return RedisConnectionError(f"{self.name} treated as down for {self.down_for():.1f} more seconds")
+    def refusal(self) -> Exception:
+        return self.error(f"{self.name} treated as down for a few more seconds")
+
+    @staticmethod
+    def is_refusal(error: BaseException) -> bool:
+        """The error is one of these fast refusals (already logged once when the outage began)."""
+        return "treated as down" in str(error)
+
+
+def _mongo_error():
+    from pymongo.errors import ConnectionFailure
+
+    return ConnectionFailure
 
 
 CACHE = Outage("Redis (cache)")
 BROKER = Outage("Redis (broker)")
+# Books' MongoDB: tripped when a request meets a MongoDB outage (config.exceptions), checked before
+# the books endpoints touch it (books.views), so a hung server costs one operation timeout.
+MONGODB = Outage("MongoDB", _mongo_error())
 _FAILURES = (RedisTimeoutError, RedisConnectionError)
 
 
@@ -113,3 +129,11 @@ def connection_class_for(url: str) -> type[Connection] | None:
     if url.startswith("redis://"):
         return GuardedConnection
     return None
+
+
+def log_unavailable(log: logging.Logger, message: str, error: BaseException) -> None:
+    """Log that something was skipped because a service failed: a warning for a real failure,
+    only a debug line for the fast refusals that follow it (the outage itself was logged once
+    when it began), so an outage does not flood the log with a line per request."""
+    level = logging.DEBUG if Outage.is_refusal(error) else logging.WARNING
+    log.log(level, "%s (%s)", message, type(error).__name__)

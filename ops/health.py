@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 
+import pymongo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
@@ -61,8 +62,11 @@ def check_database() -> CheckResult:
 
 def check_mongodb() -> CheckResult:
     def probe():
-        connections["mongo"].ensure_connection()
-        connections["mongo"].connection.admin.command("ping")
+        if outages.MONGODB.down_for():
+            raise outages.MONGODB.refusal()
+        with pymongo.timeout(settings.HEALTH_CHECK_TIMEOUT):
+            connections["mongo"].ensure_connection()
+            connections["mongo"].connection.admin.command("ping")
 
     return _timed("mongodb", "mongodb", probe)
 
@@ -110,17 +114,18 @@ def check_broker() -> CheckResult:
 
 
 CHECKS = (check_database, check_mongodb, check_cache, check_broker)
-# Checks run side by side in these threads. A check stuck on a hung server keeps its thread until
-# its own timeouts end it; the answer does not wait for it.
-_pool = ThreadPoolExecutor(max_workers=2 * len(CHECKS), thread_name_prefix="health")
 
 
 def run_checks(timeout: float | None = None) -> list[CheckResult]:
-    """Every check, side by side; one that has not answered within `timeout` seconds (default
-    HEALTH_CHECK_TIMEOUT) is reported down ("no answer within ...")."""
+    """Every check, side by side in threads of its own; one that has not answered within
+    `timeout` seconds (default HEALTH_CHECK_TIMEOUT) is reported down ("no answer within ...").
+    A check stuck on a hung server keeps its thread until its own timeouts end it, but never
+    delays the checks of a later call (no shared pool to fill up)."""
     timeout = settings.HEALTH_CHECK_TIMEOUT if timeout is None else timeout
     started = time.perf_counter()
-    futures = [(check, _pool.submit(check)) for check in CHECKS]
+    pool = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="health")
+    futures = [(check, pool.submit(check)) for check in CHECKS]
+    pool.shutdown(wait=False)
     done, _ = wait([future for _, future in futures], timeout=timeout)
     results = []
     for check, future in futures:

@@ -44,22 +44,30 @@ class StateCollector:
     """Figures read at scrape time from the shared stores (one process's view is everyone's)."""
 
     def collect(self):
-        yield from _safely("backlog", _backlog_metrics)
-        yield from _safely("tasks", _task_metrics)
+        failed = []
+        yield from _safely("backlog", _backlog_metrics, failed)
+        if failed:  # the database let the first group down: do not wait for it a second time
+            yield _figures_up("tasks", 0)
+            return
+        yield from _safely("tasks", _task_metrics, failed)
 
     def describe(self):
         return []
 
 
-def _safely(name, produce):
+def _figures_up(name: str, value: int) -> GaugeMetricFamily:
+    up = GaugeMetricFamily("app_figures_up", "1 when this group of figures could be read.", labels=["group"])
+    up.add_metric([name], value)
+    return up
+
+
+def _safely(name, produce, failed: list):
     try:
         yield from produce()
     except Exception as error:  # a store being down must not break the scrape
         logger.warning("metrics: %s figures unavailable (%s)", name, type(error).__name__)
-        up = GaugeMetricFamily("app_figures_up", "1 when this group of figures could be read.", labels=["group"])
-        up.add_metric([name], 0)
-        yield up
-        return
+        failed.append(name)
+        yield _figures_up(name, 0)
 
 
 def _backlog_metrics():
@@ -98,9 +106,7 @@ def _backlog_metrics():
         for state in STATES:
             providers.add_metric([name, state], 1 if provider["state"] == state else 0)
     yield providers
-    up = GaugeMetricFamily("app_figures_up", "1 when this group of figures could be read.", labels=["group"])
-    up.add_metric(["backlog"], 1)
-    yield up
+    yield _figures_up("backlog", 1)
 
 
 def _task_metrics():
@@ -147,9 +153,12 @@ class _DefaultRegistry:
 
 def _allowed(request) -> bool:
     token = settings.METRICS_TOKEN
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if token and header.startswith("Bearer ") and secrets.compare_digest(header[7:].strip(), token):
-        return True
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if token and scheme.lower() == "bearer":
+        # Compared as bytes: any header text, ASCII or not, is just a wrong token.
+        sent = credentials.strip().encode("utf-8", "surrogateescape")
+        if secrets.compare_digest(sent, token.encode("utf-8")):
+            return True
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:

@@ -229,3 +229,92 @@ def test_passwords_need_twelve_characters_and_not_a_common_one():
         validate_password("Xq7#kP2!wz")
     assert "12 caracteres" in " ".join(in_portuguese.value.messages)
     validate_password("Correct-Horse-Battery-9")
+
+
+@LIMITS
+def test_a_full_width_or_padded_spelling_of_a_locked_username_is_still_locked(staff):
+    staff("bob")
+    for _ in range(5):
+        admin_sign_in("bob", "wrong-password-1")
+    assert admin_sign_in("\uff42\uff4f\uff42", PASSWORD).status_code == 429  # full-width b, o, b
+    assert admin_sign_in(" BOB ", PASSWORD).status_code == 429
+    assert api_sign_in("\uff42\uff4f\uff42", PASSWORD).status_code == 429
+
+
+def _enrol(user):
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    static = StaticDevice.objects.create(user=user, name="recovery")
+    StaticToken.objects.create(device=static, token="abcd2345")
+    return device
+
+
+def _code(device, ahead=0):
+    from django_otp.oath import TOTP
+
+    return f"{TOTP(device.bin_key, drift=ahead).token():06d}"
+
+
+@LIMITS
+def test_with_two_factor_sign_in_the_api_wants_the_code_too_and_never_confirms_a_password(staff):
+    device = _enrol(staff("nina"))
+    wrong_password = api_sign_in("nina", "wrong-password-1")
+    no_code = api_sign_in("nina", PASSWORD)
+    assert wrong_password.status_code == no_code.status_code == 401
+    assert wrong_password.json()["message"] == no_code.json()["message"]
+    client = APIClient(REMOTE_ADDR="198.51.100.1")
+    assert client.post(TOKEN, {"username": "nina", "password": PASSWORD, "otp_token": "ABCD 2345"}).status_code == 200
+    assert client.post(TOKEN, {"username": "nina", "password": PASSWORD, "otp_token": "abcd2345"}).status_code == 401
+    assert client.post(
+        TOKEN, {"username": "nina", "password": PASSWORD, "otp_token": _code(device)}
+    ).status_code == 200
+    assert SignInRecord.objects.filter(username="nina", outcome="failure").count() == 3
+
+
+@LIMITS
+def test_the_admin_form_gives_one_answer_for_a_wrong_password_and_a_missing_code(staff):
+    _enrol(staff("olga"))
+    wrong_password = admin_sign_in("olga", "wrong-password-1")
+    no_code = admin_sign_in("olga", PASSWORD)
+    assert wrong_password.status_code == no_code.status_code == 200
+    message = "and the code from your authenticator app if you use two-factor sign-in"
+    assert message in wrong_password.content.decode() and message in no_code.content.decode()
+    # Recovery codes in any case, with spaces.
+    client = Client(REMOTE_ADDR="198.51.100.1")
+    signed_in = client.post(
+        LOGIN, {"username": "olga", "password": PASSWORD, "otp_token": "ABCD 2345", "next": "/admin/"}
+    )
+    assert signed_in.status_code == 302
+
+
+@LIMITS
+def test_after_wrong_codes_the_form_says_to_wait_instead_of_counting_more_failures(staff):
+    device = _enrol(staff("paula"))
+    client = Client(REMOTE_ADDR="198.51.100.1")
+    client.post(LOGIN, {"username": "paula", "password": PASSWORD, "otp_token": "000000", "next": "/admin/"})
+    failures = SignInRecord.objects.filter(outcome="failure").count()
+    waiting = client.post(
+        LOGIN, {"username": "paula", "password": PASSWORD, "otp_token": _code(device), "next": "/admin/"}
+    )
+    assert waiting.status_code == 200 and b"wait" in waiting.content
+    assert SignInRecord.objects.filter(outcome="failure").count() == failures
+
+
+@override_settings(SESSION_IDLE_MINUTES=1)
+def test_a_busy_session_is_not_ended_by_a_short_idle_time(staff):
+    client = _signed_in_admin(staff("rita", is_superuser=True))
+    for _ in range(4):  # a request every 20 seconds for 80 seconds
+        _age_session(client, last_seen=20)
+        assert client.get("/admin/").status_code == 200
+
+
+def test_the_password_rules_speak_portuguese_to_a_brazilian_browser(admin_client, staff):
+    user = staff("sara")
+    url = f"/admin/auth/user/{user.pk}/password/"
+    data = {"password1": "Curta-1", "password2": "Curta-1"}
+    in_portuguese = admin_client.post(url, data, HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9")
+    assert "Esta senha é muito curta" in in_portuguese.content.decode()
+    in_english = admin_client.post(url, data, HTTP_ACCEPT_LANGUAGE="en-US")
+    assert "This password is too short" in in_english.content.decode()

@@ -61,13 +61,14 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "config.logging.AccessLogMiddleware",
     "config.middleware.ApiErrorsAsJson",
+    "config.deadlines.QueryDeadlineMiddleware",  # a hung PostgreSQL costs seconds (metrics included)
     "ops.middleware.HealthCheckMiddleware",  # before the host is checked: probes ask by address
-    "config.deadlines.QueryDeadlineMiddleware",  # a hung PostgreSQL costs seconds, not the worker
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # Accept-Language: pt-BR or English
     "config.middleware.CommonMiddleware",  # 308 to the slashed path, method and body kept
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -272,6 +273,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0)
+# Publishing is not retried inside the request: a broker that does not answer costs one socket
+# timeout, then 503 (and the broker is treated as down for REDIS_DOWN_SECONDS, tasks.services).
+CELERY_TASK_PUBLISH_RETRY = False
 TASK_MAX_COUNTDOWN_SECONDS = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] / 2
 # A task still running when the broker connection drops is cancelled, so its message (not yet
 # acknowledged) is delivered again rather than lost.
@@ -315,6 +319,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": JWT_SIGNING_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Username, password and, for users with two-factor sign-in, the code (access.signin).
+    "TOKEN_OBTAIN_SERIALIZER": "access.serializers.TokenObtainWithCodeSerializer",
 }
 
 # --- REST framework and docs --------------------------------------------------------------
@@ -402,6 +408,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Internationalisation, static files ---------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# Django's own texts (the admin, password rules, validation messages) follow the browser's
+# Accept-Language among these.
+LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -437,6 +446,7 @@ LOGGING = {
     "filters": {
         # request_id and, inside Celery tasks, task_id; then secrets out of everything.
         "ids": {"()": "config.logging.RequestTaskIds"},
+        "refusals": {"()": "config.logging.QuietRefusals"},
         "outages": {"()": "config.logging.OutagesWithoutTraceback"},
         "redact": {"()": "config.logging.RedactSecrets"},
     },
@@ -456,7 +466,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["ids", "outages", "redact"],
+            "filters": ["refusals", "ids", "outages", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -77,6 +77,8 @@ def test_metrics_are_refused_outside_the_allowed_networks_without_the_token():
     assert Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="127.0.0.1").get("/metrics").status_code == 403
     with override_settings(METRICS_TOKEN="scrape-token-0123456789"):
         assert outsider.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+        assert outsider.get("/metrics", HTTP_AUTHORIZATION="Bearer \u00e9\u00e9").status_code == 403  # not a 500
+        assert outsider.get("/metrics", HTTP_AUTHORIZATION="bearer scrape-token-0123456789").status_code == 200
         assert outsider.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789").status_code == 200
     with override_settings(METRICS_ALLOWED_NETWORKS=["203.0.113.0/24"]):
         assert outsider.get("/metrics").status_code == 200
