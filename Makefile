@@ -5,13 +5,15 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 MS_PORT ?= 5000
 
-.PHONY: run test lint dist bench worker beat gunicorn lock clean help
+.PHONY: run test lint dist docs docs-serve bench worker beat gunicorn lock clean help
 
 help:
 	@echo "make run    serve the app on http://127.0.0.1:$(MS_PORT) with embedded defaults"
 	@echo "make test   lint and run the whole test suite against real servers"
-	@echo "make dist   write dist/openapi.yaml and dist/postman_collection.json"
-	@echo "make bench  run the benchmarks (see README, Benchmarks; results in bench/RESULTS.md)"
+	@echo "make dist   write dist/openapi.yaml, dist/postman_collection.json and docs/operators/configuration.md"
+	@echo "make docs   regenerate the configuration reference and build the documentation site into .run/site"
+	@echo "make docs-serve  serve the documentation on http://127.0.0.1:8000 with live reload"
+	@echo "make bench  run the benchmarks (results in bench/RESULTS.md)"
 	@echo "make lock   recompile the hashed lock files requirements/{production,local,test}.txt from the .in files"
 
 $(VENV)/bin/activate:
@@ -42,9 +44,14 @@ lock: $(VENV)/.test-installed
 run: $(VENV)/.local-installed
 	MS_PORT=$(MS_PORT) $(PY) scripts/run_local.py
 
+# The documentation site (mkdocs.yml, docs/), built strictly: a broken link or anchor fails. Into .run/site
+# (git-ignored); NO_MKDOCS_2_WARNING quiets the theme's banner about future MkDocs versions.
+MKDOCS = NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+
 test: $(VENV)/.test-installed
 	bash scripts/ensure_servers.sh
 	$(VENV)/bin/ruff check .
+	$(MKDOCS) build --strict --quiet --site-dir .run/site
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
@@ -52,6 +59,15 @@ lint: $(VENV)/.test-installed
 
 dist: $(VENV)/.test-installed
 	bash scripts/make_dist.sh
+
+# docs/operators/configuration.md is generated from .env.example and committed (a test fails when it is stale).
+docs: $(VENV)/.test-installed
+	$(PY) scripts/config_reference.py
+	$(MKDOCS) build --strict --site-dir .run/site
+	@echo "open .run/site/index.html"
+
+docs-serve: $(VENV)/.test-installed
+	$(MKDOCS) serve
 
 worker: $(VENV)/.local-installed
 	$(VENV)/bin/celery -A config worker --loglevel=INFO

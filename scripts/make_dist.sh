@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make dist`: the OpenAPI schema and the Postman collection built from it, both committed.
+# `make dist`: the OpenAPI schema, the Postman collection built from it, and the configuration reference
+# (docs/operators/configuration.md), all committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p dist
@@ -8,3 +9,5 @@ mkdir -p dist
 # fails if a request is not one of them); its ids derive from names, so it changes only with its sources.
 .venv/bin/python scripts/postman_workflow.py dist/postman_collection.json
 echo "wrote dist/openapi.yaml and dist/postman_collection.json"
+# The configuration reference of the documentation, generated from .env.example.
+.venv/bin/python scripts/config_reference.py
