@@ -25,9 +25,16 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
 
     @extend_schema(
+        responses={
+            200: inline_serializer(
+                "TokenObtainPair",
+                {"access": serializers.CharField(read_only=True), "refresh": serializers.CharField(read_only=True)},
+            )
+        },
         summary="Obtain a JWT pair (access and refresh)",
         description=(
-            "Sign in with a username and password. After too many failed sign-ins for the username "
+            "Sign in with a username and password (and, for users who set up two-factor sign-in, the code "
+            "from their authenticator app in `otp_token`). After too many failed sign-ins for the username "
             "or from the client address (SIGNIN_MAX_FAILURES_*), every attempt, the right password "
             "included, is refused with 429 and Retry-After until the lockout ends."
         ),
