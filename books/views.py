@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pymongo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -164,6 +165,15 @@ class BookViewSet(viewsets.GenericViewSet):
     filter_backends = (DjangoFilterBackend,)  # documents BookFilter; book_list applies it
     filterset_class = BookFilter
     lookup_value_regex = "[^/]+"
+
+    def dispatch(self, request, *args, **kwargs):
+        # Every MongoDB operation of the request shares one deadline (pymongo's client-side
+        # timeout): a hung server answers 503 within MONGODB_OPERATION_TIMEOUT_MS. Not the import,
+        # which runs as a task (in the request only when tasks run eagerly, `make run`).
+        if getattr(self, "action_map", {}).get(request.method.lower()) == "import_books":
+            return super().dispatch(request, *args, **kwargs)
+        with pymongo.timeout(settings.MONGODB_OPERATION_TIMEOUT_MS / 1000):
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         # MongoDB failed a moment ago (timed out, refused): answer 503 at once instead of waiting

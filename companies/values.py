@@ -21,11 +21,13 @@ UFS = (
     "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
 )
 
-_NON_DIGITS = re.compile(r"\D")
+_SEPARATORS = re.compile(r"[\s./-]")
 
 
 def _digits(value: Any) -> str:
-    return _NON_DIGITS.sub("", str(value))
+    """Separators (spaces, dots, dashes, slashes) removed; anything else is kept, so a value with
+    letters is refused by validation instead of silently losing them."""
+    return _SEPARATORS.sub("", str(value))
 
 
 def normalize_cnae(value: Any) -> str:

@@ -443,3 +443,18 @@ def test_an_unknown_query_parameter_on_a_company_is_400(api):
     response = api.get(detail(company.cnpj), {"foo": "1"})
     assert response.status_code == 400 and response.json()["field"] == "foo"
     assert api.get(detail(company.cnpj)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("main_activity_code", "abc"), ("main_activity_code", "abc6201501"), ("zip_code", "01310-100x"),
+     ("zip_code", "abcdefgh"), ("city_ibge_code", "35503O8")],
+)
+def test_codes_with_letters_are_refused_not_stripped(api, field, value):
+    from companies.services import company_create
+
+    company_create(cnpj="11222333000181", legal_name="Códigos Ltda", enrich=False)
+    response = api.patch("/api/companies/11222333000181/", {field: value})
+    assert response.status_code == 400, response.content
+    assert response.json()["field"] == field
+    assert api.patch("/api/companies/11222333000181/", {"main_activity_code": "62.01-5-01"}).status_code == 200

@@ -38,7 +38,8 @@ def cnae_code(value: Any) -> str:
     answers and for what clients send."""
     if value is None or isinstance(value, bool):
         return ""
-    digits = re.sub(r"\D", "", str(value))
+    # Only separators go; anything else (a letter) stays, for validation to refuse.
+    digits = re.sub(r"[\s./-]", "", str(value))
     if not digits.strip("0"):
         return ""
     if len(digits) == CNAE_LENGTH - 1 and isinstance(value, int):
