@@ -167,3 +167,14 @@ def test_a_book_import_without_a_terminal_logs_its_progress(tmp_path, caplog):
     assert len(progress) >= 10 and progress[-1].done == 1200 and progress[-1].total == 1200
     assert "import_books: 1,200/1,200 rows (100%)" in progress[-1].getMessage()
     assert Book.objects.count() == 1200
+
+
+@pytest.mark.django_db
+def test_import_options_that_cannot_work_are_refused_clearly(tmp_path):
+    from django.core.management.base import CommandError
+
+    path = _csv(tmp_path, 1)
+    with pytest.raises(CommandError, match="--encoding klingon"):
+        call_command("import_companies", str(path), "--encoding", "klingon")
+    with pytest.raises(CommandError, match="--delimiter must be one character"):
+        call_command("import_companies", str(path), "--delimiter", ";;")

@@ -18,6 +18,7 @@ its own database connection (PostgreSQL; inline elsewhere, or when already insid
 
 from __future__ import annotations
 
+import codecs
 import contextvars
 import csv
 import json
@@ -78,6 +79,12 @@ class Command(BaseCommand):
         source = Path(path)
         if not source.is_file():
             raise CommandError(f"No such file: {source}")
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise CommandError(f"--encoding {encoding}: not an encoding Python knows (e.g. utf-8, latin-1).") from None
+        if len(delimiter) != 1:
+            raise CommandError(f"--delimiter must be one character, not {delimiter!r}.")
         self.verbosity = options["verbosity"]
         self.dry_run = dry_run
         self.progress = Progress(
@@ -155,6 +162,8 @@ class Command(BaseCommand):
             if not any(values):
                 continue
             tally.rows += 1
+            if tally.rows % 1000 == 0:  # rows read so far, also while a big batch is being written
+                self._show_progress(tally)
             row = self._row(values, line, len(columns), cnpj_index, others, tally)
             if row is not None:
                 batch.append(row)
