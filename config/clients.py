@@ -46,12 +46,17 @@ def proxy_policy(value: str | int | None) -> ProxyPolicy:
     text = str(value).strip()
     if not text:
         return ProxyPolicy()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return ProxyPolicy(count=int(text))
     networks = []
     for part in (piece.strip() for piece in text.split(",")):
         if not part:
             continue
+        if part.isascii() and part.isdigit():
+            raise ValueError(
+                f"TRUSTED_PROXIES: {part!r} is a number of proxies among networks; give either a number "
+                "(e.g. 2) or networks (e.g. 10.0.0.0/8,192.168.1.10), not both"
+            )
         try:
             networks.append(ipaddress.ip_network(part, strict=False))
         except ValueError:

@@ -43,10 +43,11 @@ def not_modified(request, etag: str) -> bool:
 
 def check_if_match(request, current_etag: str) -> None:
     """Raise PreconditionFailed unless `If-Match` is absent, `*`, or names `current_etag` (strong
-    comparison: a weak tag never matches)."""
-    header = request.META.get("HTTP_IF_MATCH")
-    if not header:
+    comparison: a weak tag never matches). A header sent empty names no version: it fails, so a
+    client whose ETag variable is unset does not lose the guard without noticing."""
+    if "HTTP_IF_MATCH" not in request.META:
         return
+    header = request.META["HTTP_IF_MATCH"]
     tags = _tags(header)
     if "*" in tags or current_etag in tags:
         return
@@ -54,7 +55,7 @@ def check_if_match(request, current_etag: str) -> None:
 
 
 def has_if_match(request) -> bool:
-    return bool(request.META.get("HTTP_IF_MATCH"))
+    return "HTTP_IF_MATCH" in request.META
 
 
 def json_with_etag(request, body: bytes, status_code: int = 200, **headers) -> HttpResponse:
@@ -62,6 +63,7 @@ def json_with_etag(request, body: bytes, status_code: int = 200, **headers) -> H
     etag = etag_of(body)
     if status_code == 200 and not_modified(request, etag):
         response = HttpResponse(status=304)
+        del response["Content-Type"]  # no body, so no type
     else:
         response = HttpResponse(body, status=status_code, content_type="application/json")
     response["ETag"] = etag

@@ -42,6 +42,11 @@ def production_settings_check(app_configs=None, **kwargs):
             )
         )
     errors += _backing_services_problems()
+    if settings.METRICS_TOKEN and len(settings.METRICS_TOKEN) < 32:
+        errors.append(
+            Error("METRICS_TOKEN is shorter than 32 characters.", hint=f"Set it to the output of {GENERATE}",
+                  id="ops.E013")
+        )
     if settings.API_KEY and len(settings.API_KEY) < 32:
         errors.append(
             Error(
@@ -88,32 +93,63 @@ def _backing_services_problems() -> list[Error]:
 @register()
 def trusted_proxies_check(app_configs=None, **kwargs):
     """A TRUSTED_PROXIES value that cannot be read would silently trust no proxy (or the wrong one)."""
+    from django.core.checks import Warning as CheckWarning
+
     from config.clients import proxy_policy
 
     try:
-        proxy_policy(settings.TRUSTED_PROXIES)
+        policy = proxy_policy(settings.TRUSTED_PROXIES)
     except ValueError as exc:
         return [Error(str(exc), hint="Set TRUSTED_PROXIES to a number, to networks, or leave it empty.", id="ops.E009")]
+    if any(network.prefixlen == 0 for network in policy.networks):
+        return [
+            CheckWarning(
+                "TRUSTED_PROXIES trusts every address: any client can name its own address in X-Forwarded-For.",
+                hint="List only your proxies' networks (e.g. 10.0.0.0/8), or give their number.",
+                id="ops.W001",
+            )
+        ]
     return []
 
 
 @register()
 def timeouts_check(app_configs=None, **kwargs):
-    """What a web request may wait for in all must end before gunicorn kills the worker
-    (GUNICORN_TIMEOUT), or the client gets a dropped connection instead of a 503."""
+    """What a web request may wait for must end before gunicorn kills the worker (GUNICORN_TIMEOUT;
+    0 means gunicorn never does), or the client gets a dropped connection instead of a 503; and
+    the waits must be sensible numbers."""
     import os
 
-    try:
-        worker_timeout = float(os.environ.get("GUNICORN_TIMEOUT", "30"))
-    except ValueError:
-        return [Error("GUNICORN_TIMEOUT is not a number of seconds.", id="ops.E010")]
     errors = []
-    for name in ("REGISTRY_DEADLINE_SECONDS", "DATABASE_REQUEST_TIMEOUT"):
-        value = getattr(settings, name)
+    limits = {
+        "REGISTRY_DEADLINE_SECONDS": settings.REGISTRY_DEADLINE_SECONDS,
+        "DATABASE_REQUEST_TIMEOUT": settings.DATABASE_REQUEST_TIMEOUT,
+        "DATABASE_QUERY_TIMEOUT": settings.DATABASE_QUERY_TIMEOUT,
+        "MONGODB_OPERATION_TIMEOUT_MS": settings.MONGODB_OPERATION_TIMEOUT_MS / 1000,
+        "HEALTH_CHECK_TIMEOUT": settings.HEALTH_CHECK_TIMEOUT,
+        "CELERY_BROKER_SOCKET_TIMEOUT": settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"],
+    }
+    for name in ("REGISTRY_DEADLINE_SECONDS", "HEALTH_CHECK_TIMEOUT", "CELERY_BROKER_SOCKET_TIMEOUT"):
+        if limits[name] <= 0:
+            errors.append(Error(f"{name} must be more than 0 seconds.", id="ops.E012"))
+    if not 0 <= settings.REDIS_DOWN_SECONDS <= 300:
+        errors.append(
+            Error(
+                f"REDIS_DOWN_SECONDS ({settings.REDIS_DOWN_SECONDS:g}) must be between 0 and 300 seconds.",
+                hint="A few seconds (the default is 5): longer hides a recovered Redis for that long.",
+                id="ops.E012",
+            )
+        )
+    raw = os.environ.get("GUNICORN_TIMEOUT", "30").strip()
+    if not raw.isascii() or not raw.isdigit():
+        return [*errors, Error(f"GUNICORN_TIMEOUT={raw!r} is not a whole number of seconds.", id="ops.E010")]
+    worker_timeout = int(raw)
+    if worker_timeout == 0:  # gunicorn's "no timeout"
+        return errors
+    for name, value in limits.items():
         if value >= worker_timeout:
             errors.append(
                 Error(
-                    f"{name} ({value:g} s) is not below gunicorn's worker timeout ({worker_timeout:g} s).",
+                    f"{name} ({value:g} s) is not below gunicorn's worker timeout ({worker_timeout} s).",
                     hint=f"Lower {name} or raise GUNICORN_TIMEOUT, keeping a few seconds between them.",
                     id="ops.E010",
                 )

@@ -140,3 +140,21 @@ def test_the_registry_deadline_must_end_before_the_web_workers_timeout(settings,
     settings.REGISTRY_DEADLINE_SECONDS = 45
     (error,) = timeouts_check()
     assert error.id == "ops.E010" and "REGISTRY_DEADLINE_SECONDS" in error.msg
+
+
+def test_every_request_long_wait_is_checked_against_the_worker_timeout(settings, monkeypatch):
+    from ops.checks import timeouts_check
+
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "30")
+    settings.MONGODB_OPERATION_TIMEOUT_MS = 40_000
+    settings.DATABASE_QUERY_TIMEOUT = 45
+    named = {error.msg.split(" ")[0] for error in timeouts_check()}
+    assert named == {"MONGODB_OPERATION_TIMEOUT_MS", "DATABASE_QUERY_TIMEOUT"}
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "0")  # gunicorn's "no timeout"
+    assert timeouts_check() == []
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "30.5")
+    assert [error.id for error in timeouts_check()] == ["ops.E010"]
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "30")
+    settings.MONGODB_OPERATION_TIMEOUT_MS, settings.DATABASE_QUERY_TIMEOUT = 5000, 5
+    settings.REDIS_DOWN_SECONDS = 1e9
+    assert [error.id for error in timeouts_check()] == ["ops.E012"]

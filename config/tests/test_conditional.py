@@ -40,6 +40,7 @@ def test_etag_and_if_none_match(api, make, first, second):
     assert api.get(url)["ETag"] == etag  # stable while nothing changes (cached or not)
     unchanged = api.get(url, HTTP_IF_NONE_MATCH=etag)
     assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged["ETag"] == etag
+    assert not unchanged.has_header("Content-Type")
     assert api.get(url, HTTP_IF_NONE_MATCH=f'"other", W/{etag}').status_code == 304
     assert api.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
     changed = api.patch(url, first)
@@ -69,6 +70,8 @@ def test_if_match_refuses_an_update_based_on_a_stale_version(api, make, first, s
     current = api.get(url)["ETag"]
     assert api.patch(url, first, HTTP_IF_MATCH=f'"nope", {current}').status_code == 200
     assert api.patch(url, second, HTTP_IF_MATCH=f"W/{api.get(url)['ETag']}").status_code == 412  # weak never
+    # An If-Match sent empty (an unset variable in a client) names no version: refused too.
+    assert api.patch(url, second, HTTP_IF_MATCH="").status_code == 412
     # Without If-Match, writes are unconditional as before.
     assert api.patch(url, second).status_code == 200
 

@@ -135,3 +135,22 @@ def test_the_database_named_in_the_mongodb_uri_is_used(uri, name, expected):
     values = settings_of("MONGODB_NAME", "DATABASES", **env)
     assert values["MONGODB_NAME"] == expected
     assert values["DATABASES"]["mongo"]["NAME"] == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REDIS_DOWN_SECONDS": "abc"}, "REDIS_DOWN_SECONDS='abc' is not a number"),
+        ({"REDIS_DOWN_SECONDS": "1,000"}, "REDIS_DOWN_SECONDS='1,000' is not a number"),
+        ({"REGISTRY_DEADLINE_SECONDS": "2O"}, "REGISTRY_DEADLINE_SECONDS='2O' is not a number"),
+        ({"CONN_MAX_AGE": "5s"}, "CONN_MAX_AGE='5s' is not a whole number"),
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not true or false"),
+    ],
+)
+def test_a_value_that_is_not_a_number_or_a_boolean_stops_the_start_naming_the_variable(env, message):
+    result = run(["manage.py", "check"], **env)
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_an_empty_number_means_the_default():
+    assert settings_of("REDIS_DOWN_SECONDS", REDIS_DOWN_SECONDS="")["REDIS_DOWN_SECONDS"] == 5.0
