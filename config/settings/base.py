@@ -477,6 +477,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "django_guid": {"level": "WARNING"},
+        # One INFO line per outbound request is noise (the providers' outcomes are logged).
+        "httpx": {"level": "WARNING"},
     },
 }
 

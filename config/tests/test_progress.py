@@ -146,7 +146,10 @@ def test_dry_runs_report_and_write_nothing(tmp_path, capsys):
     Company.objects.filter(cnpj=numeric_cnpj(5000)).update(enrichment_status="failed")
     call_command("refresh_companies", "--dry-run")
     out = capsys.readouterr().out
-    assert "Dry run, nothing queued" in out and "1 unfinished" in out
+    assert "Dry run, nothing changed" in out and "1 unfinished" in out
+    call_command("refresh_companies", "--dry-run", "--sync", "--cnpj", numeric_cnpj(5000))
+    out = capsys.readouterr().out
+    assert "1 selected companies would be looked up now (1 not queued yet" in out
     assert Company.objects.get(cnpj=numeric_cnpj(5000)).enrichment_due_at is None
 
 

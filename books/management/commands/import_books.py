@@ -32,6 +32,8 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, batch_size: int, errors: int, dry_run: bool = False, **options):
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
         self.dry_run = dry_run
         lines = count_lines(file)
         self.progress = Progress(
@@ -56,10 +58,11 @@ class Command(BaseCommand):
         self._report(summary, limit=errors)
 
     def _progress(self, summary: ImportSummary) -> None:
+        would = "would be " if self.dry_run else ""
         self.progress.update(
             summary.rows,
-            f"{summary.created:,} created, {summary.updated:,} updated, {summary.unchanged:,} unchanged, "
-            f"{summary.invalid + summary.duplicates:,} skipped",
+            f"{summary.created:,} {would}created, {summary.updated:,} {would}updated, "
+            f"{summary.unchanged:,} unchanged, {summary.invalid + summary.duplicates:,} skipped",
         )
 
     def _report(self, summary: ImportSummary, *, limit: int) -> None:

@@ -59,7 +59,7 @@ class Command(BaseCommand):
     def handle(self, *args, cnpj, stale_days, limit, sync, dry_run=False, **options):
         self.verbosity = options["verbosity"]
         if dry_run:
-            self._dry_run(cnpj, stale_days, limit)
+            self._dry_run(cnpj, stale_days, limit, sync=sync)
             return
         with acting_as(ACTOR):
             if cnpj:
@@ -85,15 +85,20 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Queued registry lookups: {described}."))
         self.stdout.write(enrichment.backlog_summary())
 
-    def _dry_run(self, cnpj, stale_days, limit) -> None:
+    def _dry_run(self, cnpj, stale_days, limit, sync=False) -> None:
         if cnpj:
             ids = self._selected(cnpj)
-            count = backlog.queue_request(ENRICHMENT, Company.objects.filter(pk__in=ids), dry_run=True)
-            would = {"selected": count}
-        else:
-            would = companies_refresh_queue(stale_days=stale_days, limit=limit, dry_run=True)
+            to_queue = backlog.queue_request(ENRICHMENT, Company.objects.filter(pk__in=ids), dry_run=True)
+            verb = "looked up now" if sync else "queued"
+            self.stdout.write(
+                f"Dry run, nothing changed: {len(ids)} selected companies would be {verb} "
+                f"({to_queue} not queued yet, {len(ids) - to_queue} already in the backlog)."
+            )
+            return
+        would = companies_refresh_queue(stale_days=stale_days, limit=limit, dry_run=True)
         described = ", ".join(f"{count} {kind}" for kind, count in would.items())
-        self.stdout.write(f"Dry run, nothing queued: the registry lookups of {described} would be queued.")
+        verb = "looked up now (--sync)" if sync else "queued"
+        self.stdout.write(f"Dry run, nothing changed: the registry lookups of {described} would be {verb}.")
 
     def _selected(self, raw_values: list[str]) -> list[int]:
         cnpjs = []
