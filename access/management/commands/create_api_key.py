@@ -14,6 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--expires-in-days", type=int, default=None, metavar="N")
 
     def handle(self, *args, name, read_only, expires_in_days, **options):
+        if not name.strip():
+            raise CommandError("Give the key a name: who or what will use it (e.g. billing-service).")
         if expires_in_days is not None and expires_in_days <= 0:
             raise CommandError("--expires-in-days must be a positive number of days")
         api_key, raw_key = api_key_create(
