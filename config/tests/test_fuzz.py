@@ -25,7 +25,9 @@ MAX_EXAMPLES = 15  # per operation and phase: CI-sized
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases=["default", "mongo"])
-def test_every_operation_survives_schema_fuzzing(live_server, api_key, capsys):
+def test_every_operation_survives_schema_fuzzing(live_server, api_key, capsys, fake_settings):
+    # The registry providers are the project's fake upstreams (a valid CNPJ, such as the schema's
+    # example, is looked up for real; no outside network in the suite).
     unthrottled = dict.fromkeys(settings.API_THROTTLE_RATES, "100000/minute")
     command = [
         str(Path(sys.executable).with_name("schemathesis")), "run", f"{live_server.url}/api/schema/",
