@@ -14,10 +14,10 @@ from access.services import api_key_create
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (real Redis): no throttle counts or entries leak, and
-    no service is still treated as down after an earlier test's outage (config.outages)."""
+    no service is still treated as down after an earlier test's outage (core.outages)."""
     from django.core.cache import cache
 
-    from config import outages
+    from core import outages
 
     outages.CACHE.clear()
     outages.BROKER.clear()

@@ -49,7 +49,7 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10
 # No control socket in the home folder (read-only or shared homes in containers).
 control_socket_disable = True
-# The app writes one JSON access line per request (config.logging.AccessLogMiddleware, logger
+# The app writes one JSON access line per request (core.logging.AccessLogMiddleware, logger
 # "api.access"); gunicorn writes its own only when GUNICORN_ACCESS_LOG names a file or "-".
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"

@@ -23,7 +23,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access import signin
-from config.clients import client_address
+from core.clients import client_address
 
 RECOVERY_CODES = 10
 

@@ -16,7 +16,7 @@ from rest_framework_simplejwt import authentication as jwt_authentication
 
 from access.actor import set_actor, user_label
 from access.models import ServiceAPIKey
-from config.outages import log_unavailable
+from core.outages import log_unavailable
 
 logger = logging.getLogger(__name__)
 ENV_KEY_NAME = "API_KEY"

@@ -6,7 +6,7 @@ from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from access import signin
-from config.clients import client_address
+from core.clients import client_address
 
 
 class TokenObtainWithCodeSerializer(TokenObtainPairSerializer):

@@ -1,6 +1,6 @@
 """One sign-in policy for both doors: the admin's login page and `POST /api/auth/token/`.
 
-Failed sign-ins are counted per username and per client address (config.clients: the address
+Failed sign-ins are counted per username and per client address (core.clients: the address
 after TRUSTED_PROXIES, never a raw header) in the shared cache (Redis), so every process agrees.
 When either count reaches its limit (`SIGNIN_MAX_FAILURES_PER_USERNAME`, 5;
 `SIGNIN_MAX_FAILURES_PER_ADDRESS`, 20) within `SIGNIN_LOCKOUT_MINUTES` (15), that username or
@@ -27,8 +27,8 @@ from django.core.cache import cache
 from django.dispatch import receiver
 from django.utils import timezone
 
-from config.clients import client_address
-from config.outages import log_unavailable
+from core.clients import client_address
+from core.outages import log_unavailable
 
 logger = logging.getLogger(__name__)
 PREFIX = "signin"

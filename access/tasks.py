@@ -2,11 +2,15 @@
 
 from celery import shared_task
 from django.core.management import call_command
+from django.db import OperationalError
 
-from tasks.base import BaseTask
+# Daily housekeeping: a database outage is retried a few times with backoff, else tomorrow's run
+# does the work. (Plain Celery options: the app's task plumbing lives in `tasks`, which depends on
+# `access`, not the other way round.)
+HOUSEKEEPING = {"bind": True, "autoretry_for": (OperationalError,), "retry_backoff": 30, "max_retries": 5}
 
 
-@shared_task(base=BaseTask, bind=True, name="access.flush_expired_tokens")
+@shared_task(name="access.flush_expired_tokens", **HOUSEKEEPING)
 def flush_expired_tokens_task(self) -> dict:
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -15,7 +19,7 @@ def flush_expired_tokens_task(self) -> dict:
     return {"removed": before - OutstandingToken.objects.count()}
 
 
-@shared_task(base=BaseTask, bind=True, name="access.prune_signin_records")
+@shared_task(name="access.prune_signin_records", **HOUSEKEEPING)
 def prune_signin_records_task(self) -> dict:
     """Sign-in records older than SIGNIN_RECORD_DAYS go."""
     from datetime import timedelta

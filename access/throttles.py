@@ -19,9 +19,9 @@ from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from access.authentication import ServicePrincipal
-from config.caching import cache_is_redis
-from config.clients import client_address
-from config.outages import log_unavailable
+from core.caching import cache_is_redis
+from core.clients import client_address
+from core.outages import log_unavailable
 
 logger = logging.getLogger(__name__)
 

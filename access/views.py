@@ -13,7 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from access import signin
 from access.authentication import ServicePrincipal
 from access.throttles import LoginAddressThrottle, LoginUsernameThrottle
-from config.clients import client_address
+from core.clients import client_address
 
 NO_CONTENT = OpenApiResponse(description="No content.")
 

@@ -18,7 +18,7 @@ from books.languages import normalize_language
 from books.models import Book
 from books.published import PartialDate
 from books.selectors import book_get, book_history
-from config.admin_versions import StaleEdit, VersionedFormMixin
+from core.admin_versions import StaleEdit, VersionedFormMixin
 
 RECENT_CHANGES = 10
 

@@ -26,7 +26,7 @@ from django.db import connections
 from pymongo.errors import OperationFailure
 
 from books.models import Book
-from config.cursors import cursor_read, cursor_sign
+from core.cursors import cursor_read, cursor_sign
 
 EPOCH = datetime(1970, 1, 1)
 MAX_READS = 40  # then one open-ended read finishes the page whatever it costs

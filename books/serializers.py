@@ -18,7 +18,7 @@ from books.languages import normalize_language
 from books.models import Book
 from books.published import PartialDate
 from books.selectors import parse_book_id
-from config.serializers import NOT_STORED, not_writable_errors
+from core.serializers import NOT_STORED, not_writable_errors
 
 
 def _django_to_drf(error: DjangoValidationError) -> serializers.ValidationError:

@@ -34,10 +34,10 @@ from books.serializers import (
     BookVersionSerializer,
 )
 from books.tasks import import_books
-from config import etags, outages
-from config.cursors import cursor_read, cursor_sign
-from config.etags import check_if_match, etag_of, has_if_match, json_with_etag
-from config.exceptions import Conflict, PayloadTooLarge
+from core import etags, outages
+from core.cursors import cursor_read, cursor_sign
+from core.etags import check_if_match, etag_of, has_if_match, json_with_etag
+from core.exceptions import Conflict, PayloadTooLarge
 from tasks.services import task_enqueue
 
 LIST_PARAMETERS = frozenset({"cursor", "page_size"})
@@ -177,7 +177,7 @@ class BookViewSet(viewsets.GenericViewSet):
 
     def initial(self, request, *args, **kwargs):
         # MongoDB failed a moment ago (timed out, refused): answer 503 at once instead of waiting
-        # for it again (config.outages); it is tried again after REDIS_DOWN_SECONDS.
+        # for it again (core.outages); it is tried again after REDIS_DOWN_SECONDS.
         if outages.MONGODB.down_for():
             raise outages.MONGODB.refusal()
         super().initial(request, *args, **kwargs)

@@ -16,8 +16,8 @@ from companies import enrichment, services
 from companies import tasks as company_tasks
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
-from config.admin_versions import StaleEdit, VersionedFormMixin
-from config.exceptions import ServiceUnavailable
+from core.admin_versions import StaleEdit, VersionedFormMixin
+from core.exceptions import ServiceUnavailable
 from tasks.services import broker_check
 
 _READ_ONLY = (

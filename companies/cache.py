@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.db import transaction
 from prometheus_client import Counter
 
-from config.outages import log_unavailable
+from core.outages import log_unavailable
 
 logger = logging.getLogger("cache")
 # Exposed at /metrics (ops.metrics).

@@ -34,7 +34,7 @@ from companies.services import (
     company_set_pipefy_card,
     company_set_pipefy_error,
 )
-from config.exceptions import OUTAGE_EXCEPTIONS
+from core.exceptions import OUTAGE_EXCEPTIONS
 from integrations.cnpj.chain import LookupResult, configured_providers, registry_ask, registry_capacity_wait
 from integrations.errors import IntegrationError, RateLimited, Rejected, Skipped, Unavailable
 from integrations.guard import provider_guard

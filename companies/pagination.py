@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Func, QuerySet, Value
 from django.db.models.lookups import GreaterThan, LessThan
 
-from config.cursors import cursor_read, cursor_sign
+from core.cursors import cursor_read, cursor_sign
 
 CURSOR_SALT = "companies.cursor"
 

@@ -15,7 +15,7 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from companies.filters import CompanyFilter
 from companies.models import QUEUE_FIELDS, Company
-from config.db import prepared_cursor
+from core.db import prepared_cursor
 
 # Timestamps: the version itself says when; they are not a change anyone made.
 HISTORY_IGNORED_FIELDS = ("created_at", "updated_at")

@@ -12,7 +12,7 @@ from companies import cnpj as cnpj_value
 from companies.models import BOOKKEEPING_FIELDS, UF_CHOICES, Company
 from companies.services import EDITABLE_FIELDS
 from companies.values import NORMALIZERS
-from config.serializers import NOT_STORED, not_writable_errors
+from core.serializers import NOT_STORED, not_writable_errors
 from integrations import guard
 from integrations.cnpj.types import RegistrationStatus
 

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app as celery_app  # the project's app (config.celery), without importing config
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
@@ -22,8 +23,7 @@ from django.utils import timezone
 from companies import backlog
 from companies.backlog import ENRICHMENT, PIPEFY, Queue
 from companies.models import Company, EnrichmentStatus
-from config.celery import app as celery_app
-from config.exceptions import OUTAGE_EXCEPTIONS, ServiceUnavailable
+from core.exceptions import OUTAGE_EXCEPTIONS, ServiceUnavailable
 from tasks.base import BaseTask
 from tasks.services import EnqueuedTask, task_enqueue, task_enqueue_on_commit, task_publish
 

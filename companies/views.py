@@ -45,10 +45,10 @@ from companies.serializers import (
     EnrichmentStatusSerializer,
     RegistryRecordSerializer,
 )
-from config import etags
-from config.etags import check_if_match, etag_of, has_if_match, json_with_etag
-from config.exceptions import Conflict, ServiceUnavailable
-from config.views import ContentNegotiation, SharedComponentsMixin
+from core import etags
+from core.etags import check_if_match, etag_of, has_if_match, json_with_etag
+from core.exceptions import Conflict, ServiceUnavailable
+from core.views import ContentNegotiation, SharedComponentsMixin
 from integrations.errors import IntegrationError, NotFound
 from integrations.selectors import registry_record_get
 from tasks.serializers import TaskQueuedSerializer

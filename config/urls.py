@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from access.admin_views import staff_login, two_factor
-from config import exceptions
+from core import exceptions
 from ops import metrics as ops_metrics
 from ops import views as ops_views
 

@@ -26,7 +26,7 @@ from django.core.cache import cache
 from limits import RateLimitItemPerSecond, parse, storage, strategies
 from redis.exceptions import RedisError
 
-from config.caching import cache_is_redis
+from core.caching import cache_is_redis
 from integrations.errors import IntegrationError, RateLimited, Skipped, Unavailable
 
 logger = logging.getLogger(__name__)

@@ -3,8 +3,6 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from config.settings.base import DEV_SECRET_KEY
-
 MIN_SECRET_LENGTH = 50
 GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 
@@ -12,7 +10,7 @@ GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 def _secret_problem(value: str) -> str | None:
     if not value:
         return "is missing"
-    if value == DEV_SECRET_KEY or value.startswith("django-insecure") or "change-me" in value:
+    if value == settings.DEV_SECRET_KEY or value.startswith("django-insecure") or "change-me" in value:
         return "is a development default"
     if len(value) < MIN_SECRET_LENGTH or len(set(value)) < 5:
         return f"is too short or too simple (at least {MIN_SECRET_LENGTH} varied characters)"
@@ -95,7 +93,7 @@ def trusted_proxies_check(app_configs=None, **kwargs):
     """A TRUSTED_PROXIES value that cannot be read would silently trust no proxy (or the wrong one)."""
     from django.core.checks import Warning as CheckWarning
 
-    from config.clients import proxy_policy
+    from core.clients import proxy_policy
 
     try:
         policy = proxy_policy(settings.TRUSTED_PROXIES)

@@ -7,14 +7,14 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 
 import pymongo
+from celery import current_app as celery_app  # the project's app (config.celery), without importing config
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 
-from config import outages
-from config.caching import cache_is_redis
-from config.celery import app as celery_app
-from config.deadlines import QueryDeadline
+from core import outages
+from core.caching import cache_is_redis
+from core.deadlines import QueryDeadline
 
 
 @dataclass

@@ -19,7 +19,7 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
 
 from access.actor import acting_as
-from config.exceptions import OUTAGE_EXCEPTIONS
+from core.exceptions import OUTAGE_EXCEPTIONS
 from integrations.errors import RateLimited, is_transient
 
 logger = logging.getLogger(__name__)

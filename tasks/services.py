@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import Task, states
+from celery import current_app as celery_app  # the project's app (config.celery), without importing config
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from config import outages
-from config.celery import app as celery_app
-from config.exceptions import OUTAGE_EXCEPTIONS, ServiceUnavailable
+from core import outages
+from core.exceptions import OUTAGE_EXCEPTIONS, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def task_enqueue_on_commit(task: Task, *args, **kwargs) -> EnqueuedTask:
 
 def task_publish(task: Task, **options):
     """`task.apply_async(**options)`, failing at once while the broker is treated as down: after a
-    publish or a check failed, for REDIS_DOWN_SECONDS (config.outages), so a hung broker costs one
+    publish or a check failed, for REDIS_DOWN_SECONDS (core.outages), so a hung broker costs one
     socket timeout, not one per request."""
     if not celery_app.conf.task_always_eager and outages.BROKER.down_for():
         raise BrokerOperationalError(str(outages.BROKER.refusal()))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from config import outages
-from config.celery import app as celery_app
+from celery import current_app as celery_app  # the project's app (config.celery), without importing config
+
+from core import outages
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # port 1: nothing listens, connections are refused
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django_guid.integrations import CeleryIntegration
 
-from config.outages import connection_class_for
 from config.settings.environment import BASE_DIR, ENVIRONMENT, env
+from core.outages import connection_class_for
 
 # Development default: refused in PRODUCTION by ops.checks.
 DEV_SECRET_KEY = "django-insecure-local-development-key-change-me-0123456789"
@@ -19,7 +19,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 RUN_DIR = BASE_DIR / ".run"
 # Proxies whose X-Forwarded-For entries are believed: empty (none, the header is ignored), a
-# number of proxies in front of the app, or their networks (config.clients).
+# number of proxies in front of the app, or their networks (core.clients).
 TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
 
 INSTALLED_APPS = [
@@ -56,20 +56,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",  # request latency and counts
-    "config.clients.ClientAddressMiddleware",  # everything after sees the client's address
-    "config.middleware.RequestIdGuard",  # before django-guid: a client's odd id is not taken
+    "core.clients.ClientAddressMiddleware",  # everything after sees the client's address
+    "core.middleware.RequestIdGuard",  # before django-guid: a client's odd id is not taken
     "django_guid.middleware.guid_middleware",
-    "config.logging.AccessLogMiddleware",
-    "config.middleware.ApiErrorsAsJson",
-    "config.deadlines.QueryDeadlineMiddleware",  # a hung PostgreSQL costs seconds (metrics included)
+    "core.logging.AccessLogMiddleware",
+    "core.middleware.ApiErrorsAsJson",
+    "core.deadlines.QueryDeadlineMiddleware",  # a hung PostgreSQL costs seconds (metrics included)
     "ops.middleware.HealthCheckMiddleware",  # before the host is checked: probes ask by address
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "config.middleware.RequestSizeLimitMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # Accept-Language: pt-BR or English
-    "config.middleware.CommonMiddleware",  # 308 to the slashed path, method and body kept
+    "core.middleware.CommonMiddleware",  # 308 to the slashed path, method and body kept
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -106,12 +106,12 @@ CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=600)
 # A reused connection is checked (one `SELECT 1` round trip) before the first query of each
 # request. PRODUCTION turns it off by default (see production.py).
 CONN_HEALTH_CHECKS = env.bool("CONN_HEALTH_CHECKS", default=True)
-# Hot, fixed reads use statements PostgreSQL prepares once per connection (config.db
+# Hot, fixed reads use statements PostgreSQL prepares once per connection (core.db
 # .prepared_cursor; Django's own cursors never prepare). Turn off behind PgBouncer in
 # transaction mode, which cannot keep prepared statements.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 # A web request's query still running after this many seconds has its connection cut and the
-# request answers 503 (config.deadlines): a hung server costs seconds, not a worker timeout. 0: off.
+# request answers 503 (core.deadlines): a hung server costs seconds, not a worker timeout. 0: off.
 DATABASE_QUERY_TIMEOUT = env.float("DATABASE_QUERY_TIMEOUT", default=5.0)
 # ... and whatever else a request waits for on its connection (a COMMIT) is cut after this long;
 # below gunicorn's worker timeout (GUNICORN_TIMEOUT, 30 s by default).
@@ -210,7 +210,7 @@ def _redis_url():
 
 REDIS_URL = _redis_url()
 # After a Redis command times out, that Redis is treated as down for this many seconds: commands
-# fail at once instead of each waiting for its timeout (config.outages); then it is tried again.
+# fail at once instead of each waiting for its timeout (core.outages); then it is tried again.
 REDIS_DOWN_SECONDS = env.float("REDIS_DOWN_SECONDS", default=5.0)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
 
@@ -334,13 +334,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["access.permissions.HasAPIAccess"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.JSONParser",
+        "core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "access.throttles.APIKeyThrottle",
         "access.throttles.UserThrottle",
@@ -348,7 +348,7 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # The client's address is REMOTE_ADDR, already resolved through TRUSTED_PROXIES
-    # (config.clients); DRF must not read X-Forwarded-For on its own.
+    # (core.clients); DRF must not read X-Forwarded-For on its own.
     "NUM_PROXIES": 0,
 }
 
@@ -438,7 +438,7 @@ DJANGO_GUID = {
     "RETURN_HEADER": True,
     "EXPOSE_HEADER": True,
     # Carries the request id into the tasks a request enqueues, and has Celery workers log with
-    # LOGGING. Its task start/end handlers are called from config.logging, which adds the task id.
+    # LOGGING. Its task start/end handlers are called from core.logging, which adds the task id.
     "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
 }
 LOGGING = {
@@ -446,10 +446,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         # request_id and, inside Celery tasks, task_id; then secrets out of everything.
-        "ids": {"()": "config.logging.RequestTaskIds"},
-        "refusals": {"()": "config.logging.QuietRefusals"},
-        "outages": {"()": "config.logging.OutagesWithoutTraceback"},
-        "redact": {"()": "config.logging.RedactSecrets"},
+        "ids": {"()": "core.logging.RequestTaskIds"},
+        "refusals": {"()": "core.logging.QuietRefusals"},
+        "outages": {"()": "core.logging.OutagesWithoutTraceback"},
+        "redact": {"()": "core.logging.RedactSecrets"},
     },
     "formatters": {
         "plain": {
@@ -473,7 +473,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        # One access line per request comes from config.logging.AccessLogMiddleware.
+        # One access line per request comes from core.logging.AccessLogMiddleware.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "django_guid": {"level": "WARNING"},
@@ -570,6 +570,6 @@ CELERY_BEAT_SCHEDULE = {
 BOOKS_IMPORT_MAX_BYTES = env.int("BOOKS_IMPORT_MAX_BYTES", default=1_048_576)
 
 if SENTRY_DSN:
-    from config.sentry import sentry_setup
+    from core.sentry import sentry_setup
 
     sentry_setup(dsn=SENTRY_DSN, environment=ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)

@@ -6,8 +6,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from config.exceptions import Conflict
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401
+from core.exceptions import Conflict
 
 
 class AlwaysThrottled(BaseThrottle):

@@ -10,7 +10,7 @@ from companies.services import company_update
 from companies.tests.factories import CompanyFactory
 from companies.tests.test_admin import change_url as company_change_url
 from companies.tests.test_admin import form_data as company_form_data
-from config.admin_versions import StaleEdit
+from core.admin_versions import StaleEdit
 
 STALE = b"changed by someone else since you opened this page"
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from config.clients import ProxyPolicy, proxy_policy, resolve_client
+from core.clients import ProxyPolicy, proxy_policy, resolve_client
 
 TOKEN = "/api/auth/token/"
 

@@ -1,10 +1,10 @@
-"""config.db.prepared_cursor: statements prepared by PostgreSQL, errors and logging as Django's."""
+"""core.db.prepared_cursor: statements prepared by PostgreSQL, errors and logging as Django's."""
 
 import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
-from config.db import prepared_cursor
+from core.db import prepared_cursor
 
 pytestmark = pytest.mark.django_db
 STATEMENT = "SELECT %s::int + 1 AS prepared_probe"

@@ -19,7 +19,7 @@ from django_guid import clear_guid, get_guid, set_guid
 from rest_framework.test import APIClient
 
 from config.celery import app
-from config.logging import redact
+from core.logging import redact
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "Sup3r-Secret-Passw0rd!"

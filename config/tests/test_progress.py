@@ -20,7 +20,7 @@ from django.core.management import call_command
 from books.models import Book
 from companies.models import Company
 from companies.tests.factories import numeric_cnpj
-from config.progress import Progress
+from core.progress import Progress
 from tasks.testing import test_database_url as database_url_for_processes
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""config.views.SharedComponentsMixin: one set of stateless DRF components per view class; and
+"""core.views.SharedComponentsMixin: one set of stateless DRF components per view class; and
 what every view answers alike (an unsupported format, HEAD on health)."""
 
 import re
@@ -31,7 +31,7 @@ def test_content_negotiation_answers_as_drf_does():
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from config.views import ContentNegotiation
+    from core.views import ContentNegotiation
 
     factory = APIRequestFactory()
     renderers = [JSONRenderer()]

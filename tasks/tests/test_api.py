@@ -5,7 +5,7 @@ from celery import states
 from django_celery_results.models import TaskResult
 
 from config.celery import app as celery_app
-from config.exceptions import ServiceUnavailable
+from core.exceptions import ServiceUnavailable
 from tasks.base import BaseTask
 from tasks.services import task_enqueue, task_enqueue_on_commit
 from tasks.testing import broker_unreachable, purge_queue, queued_task_ids

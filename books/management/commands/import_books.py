@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from access.actor import acting_as
 from books.imports import BATCH_SIZE, ImportFileError, ImportSummary, book_import
-from config.progress import Progress, count_lines
+from core.progress import Progress, count_lines
 
 ACTOR = "command:import_books"
 

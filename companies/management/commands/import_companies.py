@@ -40,7 +40,7 @@ from companies import services
 from companies import tasks as company_tasks
 from companies.enrichment import backlog_summary
 from companies.models import Company
-from config.progress import Progress, count_lines
+from core.progress import Progress, count_lines
 
 ACTOR = "command:import_companies"
 JSON_COLUMNS = frozenset({"secondary_activities", "partners"})

@@ -25,7 +25,7 @@ from companies import cnpj as cnpj_value
 from companies.backlog import ENRICHMENT, PIPEFY
 from companies.models import Company
 from companies.tasks import backlog_kick, companies_refresh_queue, companies_stale
-from config.progress import Progress
+from core.progress import Progress
 
 ACTOR = "command:refresh_companies"
 

@@ -79,7 +79,7 @@ def _mongo_error():
 
 CACHE = Outage("Redis (cache)")
 BROKER = Outage("Redis (broker)")
-# Books' MongoDB: tripped when a request meets a MongoDB outage (config.exceptions), checked before
+# Books' MongoDB: tripped when a request meets a MongoDB outage (core.exceptions), checked before
 # the books endpoints touch it (books.views), so a hung server costs one operation timeout.
 MONGODB = Outage("MongoDB", _mongo_error())
 _FAILURES = (RedisTimeoutError, RedisConnectionError)

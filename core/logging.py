@@ -81,8 +81,8 @@ def _task_finished(task_id: str, task, **kwargs) -> None:
 # handler (request id into the message headers) stays connected as it is.
 task_prerun.disconnect(guid_celery.worker_prerun)
 task_postrun.disconnect(guid_celery.clean_up)
-task_prerun.connect(_task_started, weak=False, dispatch_uid="config.logging.task_started")
-task_postrun.connect(_task_finished, weak=False, dispatch_uid="config.logging.task_finished")
+task_prerun.connect(_task_started, weak=False, dispatch_uid="core.logging.task_started")
+task_postrun.connect(_task_finished, weak=False, dispatch_uid="core.logging.task_finished")
 
 REDACTED = "[REDACTED]"
 SECRET_PATTERNS = (
@@ -114,11 +114,11 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
 
 class QuietRefusals(logging.Filter):
     """Drops the records of calls refused at once because a service is treated as down
-    (config.outages): the outage was logged when it began; a line per request adds nothing."""
+    (core.outages): the outage was logged when it began; a line per request adds nothing."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and record.exc_info[1] is not None and record.levelno < logging.CRITICAL:
-            from config.outages import Outage
+            from core.outages import Outage
 
             return not Outage.is_refusal(record.exc_info[1])
         return True
@@ -133,7 +133,7 @@ class OutagesWithoutTraceback(logging.Filter):
         # A CRITICAL record is never expected: a process is going down, whatever the cause.
         if not record.exc_info or record.exc_info[1] is None or record.levelno >= logging.CRITICAL:
             return True
-        from config.exceptions import outage_in
+        from core.exceptions import outage_in
 
         outage = outage_in(record.exc_info[1])
         if outage is None:
@@ -177,7 +177,7 @@ class RedactSecrets(logging.Filter):
 
 class AccessLogMiddleware:
     """One line per request: method, path (no query string: it may carry secrets), status, time and
-    the client's address (config.clients)."""
+    the client's address (core.clients)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

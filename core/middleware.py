@@ -8,7 +8,7 @@ from django.middleware import common
 from django.utils.http import escape_leading_slashes
 from rest_framework.response import Response
 
-from config.exceptions import error_body, json_error_for_status
+from core.exceptions import error_body, json_error_for_status
 
 
 class RequestSizeLimitMiddleware:
