@@ -10,10 +10,6 @@ from core import exceptions
 from ops import metrics as ops_metrics
 from ops import views as ops_views
 
-admin.site.site_header = "Companies & Books back office"
-admin.site.site_title = "Back office"
-admin.site.index_title = "Administration"
-
 # The API first: URL resolution tries the patterns in order, and API calls are most requests.
 urlpatterns = [
     path("api/", include("config.api")),

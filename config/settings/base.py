@@ -23,7 +23,7 @@ RUN_DIR = BASE_DIR / ".run"
 TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.BackOfficeAdminConfig",  # django.contrib.admin with the tidy index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,0 +1,37 @@
+"""The back office's admin site: Django's, with a tidy index. The framework's internal models
+(token blacklist, periodic-task schedules, task results, second-factor devices) are grouped in
+one "Sistema" section, shown to superusers only; staff see the data they work on."""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
+
+SYSTEM_APPS = frozenset({"token_blacklist", "django_celery_beat", "django_celery_results", "otp_static", "otp_totp"})
+
+
+class BackOfficeSite(admin.AdminSite):
+    site_header = _("Companies & Books back office")
+    site_title = _("Back office")
+    index_title = _("Administration")
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return apps
+        kept = [app for app in apps if app["app_label"] not in SYSTEM_APPS]
+        internal = [model for app in apps if app["app_label"] in SYSTEM_APPS for model in app["models"]]
+        if internal and request.user.is_superuser:
+            kept.append(
+                {
+                    "name": _("Sistema"),
+                    "app_label": "sistema",
+                    "app_url": "",
+                    "has_module_perms": True,
+                    "models": sorted(internal, key=lambda model: str(model["name"])),
+                }
+            )
+        return kept
+
+
+class BackOfficeAdminConfig(AdminConfig):
+    default_site = "config.admin.BackOfficeSite"
