@@ -15,6 +15,7 @@ from django.db import connections
 from core import outages
 from core.caching import cache_is_redis
 from core.deadlines import QueryDeadline
+from tasks.services import broker_check
 
 
 @dataclass
@@ -39,7 +40,8 @@ def _timed(name, backend, probe) -> CheckResult:
         detail = probe() or "ok"
         ok = True
     except Exception as exc:  # any failure of the probe means "not ready"
-        detail, ok = f"{type(exc).__name__}: {exc}".splitlines()[0][:300], False
+        cause = exc.__cause__ or exc  # the service's own error, not the API's 503 wrapper
+        detail, ok = f"{type(cause).__name__}: {cause}".splitlines()[0][:300], False
     return CheckResult(name, backend, ok, detail, round((time.perf_counter() - started) * 1000, 1))
 
 
@@ -99,18 +101,8 @@ def check_broker() -> CheckResult:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return CheckResult("broker", scheme, True, "tasks run eagerly in the web process", 0.0)
 
-    def probe():
-        # What requests meet: while the broker is treated as down after a failure, it is down.
-        if outages.BROKER.down_for():
-            raise outages.BROKER.refusal()
-        try:
-            with celery_app.connection_for_write() as connection:
-                connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
-        except Exception as error:
-            outages.BROKER.trip(error)
-            raise
-
-    return _timed("broker", "redis" if scheme.startswith("redis") else scheme, probe)
+    # What requests meet: the same check as before queueing work (treated as down after a failure).
+    return _timed("broker", "redis" if scheme.startswith("redis") else scheme, broker_check)
 
 
 CHECKS = (check_database, check_mongodb, check_cache, check_broker)

@@ -13,20 +13,12 @@ import pytest
 from django.db import close_old_connections
 
 from companies.services import company_create
+from ops.tests.helpers import wait_until_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, databases=["default", "mongo"])]
 CNPJ = "11222333000181"
 
 
-
-def wait_until_ready(client, seconds=10.0):
-    """Poll readiness until every check is ok again: a Redis that failed is skipped for
-    REDIS_DOWN_SECONDS before it is tried again (core.outages)."""
-    deadline = time.monotonic() + seconds
-    while (response := client.get("/health/ready")).json()["status"] != "ok":
-        assert time.monotonic() < deadline, response.content
-        time.sleep(0.2)
-    return response
 
 def assert_503(response, service):
     assert response.status_code == 503, response.content

@@ -7,68 +7,41 @@ the API answers 503. MongoDB: the operation timeout ends the read with 503. Read
 2 s in every case. Everything recovers by itself after SIGCONT.
 """
 
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
-from django.db import connections
 
 from access.services import api_key_create
 from companies.services import company_create
+from ops.tests.helpers import gunicorn
 from scripts.pytest_services import started_server
-from scripts.services import free_port, wait_for_port
-from tasks.testing import test_database_url as database_url_for_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, databases=["default", "mongo"])]
-ROOT = Path(__file__).resolve().parents[2]
 CNPJ = "11222333000181"
 QUERY_TIMEOUT = 2.0
 
 
 @pytest.fixture
-def served(settings, tmp_path):
+def served(tmp_path):
     """gunicorn (one sync worker, so each request meets the same process state) on the suite's
     servers, with a full-access API key; yields (client, log path)."""
     _, raw_key = api_key_create(name="hang-test")
     company_create(cnpj=CNPJ, legal_name="Paciente Ltda", enrich=False)
-    port = free_port()
-    env = {
-        "PATH": subprocess.os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "ENVIRONMENT": "TEST",
-        "DATABASE_URL": database_url_for_processes(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "MONGODB_URI": subprocess.os.environ["MONGODB_URI"],
-        "MONGODB_NAME": connections["mongo"].settings_dict["NAME"],
+    overrides = {
         "MONGODB_OPERATION_TIMEOUT_MS": "2000",
         "DATABASE_QUERY_TIMEOUT": str(QUERY_TIMEOUT),
         "DATABASE_REQUEST_TIMEOUT": "8",
         "CONN_HEALTH_CHECKS": "false",  # as in PRODUCTION
         "REDIS_DOWN_SECONDS": "5",
-        "MS_HOST": "127.0.0.1",
-        "MS_PORT": str(port),
         "WEB_CONCURRENCY": "1",
         "GUNICORN_TIMEOUT": "30",
     }
-    log = tmp_path / "gunicorn.log"
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process=process, name="gunicorn", timeout=60)
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": raw_key}, timeout=40)
+    with gunicorn(tmp_path, **overrides) as (base, log):
+        client = httpx.Client(base_url=base, headers={"X-API-Key": raw_key}, timeout=40)
         assert client.get(f"/api/companies/{CNPJ}/").status_code == 200, log.read_text()
         yield client, log
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def timed(call):

@@ -1,17 +1,8 @@
-import time
 
 import pytest
 from django.core.management import call_command
 
-
-def wait_until_ready(client, seconds=10.0):
-    """Poll readiness until every check is ok again: a Redis that failed is skipped for
-    REDIS_DOWN_SECONDS before it is tried again (core.outages)."""
-    deadline = time.monotonic() + seconds
-    while (response := client.get("/health/ready")).json()["status"] != "ok":
-        assert time.monotonic() < deadline, response.content
-        time.sleep(0.2)
-    return response
+from ops.tests.helpers import wait_until_ready
 
 
 @pytest.mark.django_db(databases=["default", "mongo"])

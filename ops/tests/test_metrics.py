@@ -1,6 +1,5 @@
 """Prometheus metrics at /metrics: who may read them, and that the figures are the real ones."""
 
-import os
 import re
 
 import pytest
@@ -100,52 +99,25 @@ def test_a_bad_allowed_network_is_refused_by_a_system_check():
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases=["default", "mongo"])
-def test_several_gunicorn_workers_report_one_set_of_counters(settings, tmp_path):
+def test_several_gunicorn_workers_report_one_set_of_counters(tmp_path):
     """Requests spread over three workers are all counted, whichever worker answers the scrape."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     import httpx
 
     from access.services import api_key_create
-    from scripts.services import free_port, wait_for_port
-    from tasks.testing import test_database_url as database_url_for_processes
+    from ops.tests.helpers import gunicorn
 
     _, raw_key = api_key_create(name="metrics-test")
     company_create(cnpj="11222333000181", legal_name="Contada Ltda", enrich=False)
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "ENVIRONMENT": "TEST",
-        "DATABASE_URL": database_url_for_processes(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "MONGODB_URI": os.environ["MONGODB_URI"],
-        "MS_HOST": "127.0.0.1",
-        "MS_PORT": str(port),
-        "WEB_CONCURRENCY": "3",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-    }
     (tmp_path / "prometheus").mkdir()
     (tmp_path / "prometheus" / "counter_99999.db").write_bytes(b"stale")  # from a previous run
-    root = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
-        cwd=root, env=env, stdout=(tmp_path / "gunicorn.log").open("w"), stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process=process, name="gunicorn", timeout=60)
-        base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, headers={"X-API-Key": raw_key}, timeout=20) as client:
-            for _ in range(30):
-                assert client.get("/api/companies/11222333000181/").status_code == 200
-            scrapes = [client.get("/metrics").text for _ in range(6)]
-        latency = "django_http_requests_latency_seconds_by_view_method_count"
-        counts = {sample(text, latency, method="GET", view="company-detail") for text in scrapes}
-        assert counts == {30.0}, counts
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    multiprocess = {"WEB_CONCURRENCY": "3", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}
+    with (
+        gunicorn(tmp_path, **multiprocess) as (base, _log),
+        httpx.Client(base_url=base, headers={"X-API-Key": raw_key}, timeout=20) as client,
+    ):
+        for _ in range(30):
+            assert client.get("/api/companies/11222333000181/").status_code == 200
+        scrapes = [client.get("/metrics").text for _ in range(6)]
+    latency = "django_http_requests_latency_seconds_by_view_method_count"
+    counts = {sample(text, latency, method="GET", view="company-detail") for text in scrapes}
+    assert counts == {30.0}, counts
