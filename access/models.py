@@ -6,23 +6,18 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
-
-def _changed(prefixes) -> None:
-    # Cached key records (access.authentication) must not outlive any change to the key.
-    from access.authentication import api_keys_changed
-
-    api_keys_changed(prefixes)
+from access import key_records
 
 
 class ServiceAPIKeyQuerySet(models.QuerySet):
-    """Bulk updates and deletes also retire the cached records of the keys they touch."""
+    """Bulk updates and deletes also retire the key records this process keeps (access.key_records)."""
 
     def update(self, **kwargs):
-        _changed(self.values_list("prefix", flat=True))
+        key_records.changed()
         return super().update(**kwargs)
 
     def delete(self):
-        _changed(self.values_list("prefix", flat=True))
+        key_records.changed()
         return super().delete()
 
 
@@ -38,12 +33,11 @@ class ServiceAPIKey(AbstractAPIKey):
         verbose_name_plural = "API keys"
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:  # a new key has no cached record to retire
-            _changed([self.prefix])
+        key_records.changed()  # a new key too: its prefix may be remembered as unknown
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        _changed([self.prefix])
+        key_records.changed()
         return super().delete(*args, **kwargs)
 
 

@@ -3,7 +3,6 @@
 from rest_framework import exceptions, permissions
 
 from access.authentication import ServicePrincipal
-from access.throttles import AnonThrottle
 
 
 class HasAPIAccess(permissions.BasePermission):
@@ -12,12 +11,7 @@ class HasAPIAccess(permissions.BasePermission):
     def has_permission(self, request, view):
         user = request.user
         if user is None or not user.is_authenticated:
-            # DRF checks permissions before throttles; count anonymous calls here so that
-            # unauthenticated traffic is limited per address too.
-            throttle = AnonThrottle()
-            if not throttle.allow_request(request, view):
-                raise exceptions.Throttled(throttle.wait())
-            return False
+            return False  # 401, before any throttle counts (DRF's order)
         if request.method in permissions.SAFE_METHODS:
             return True
         if isinstance(user, ServicePrincipal):

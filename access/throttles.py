@@ -5,10 +5,10 @@ time. Counting is a fixed window: one Redis command per request (a small Lua scr
 EXPIRE on the window's first hit, atomically), instead of DRF's default of reading and rewriting
 a list of every request's timestamp in the window. When Redis is down requests are not throttled.
 
-Requests with an API key are counted by the authentication itself, in the same round trip that
-reads the key's record (`read_and_count`); the throttle then uses that count instead of counting
-again. A request whose key turns out to be invalid has its hit taken back, so guessing at a
-key's prefix does not use up that key's allowance.
+The throttles run where DRF runs them: after authentication and permissions, so a request that
+is refused (no credentials, a write with a read-only key) spends no allowance. The command that
+counts a request also reads the cache entries its view names (core.prefetch): a cached answer
+costs one Redis round trip in all.
 """
 
 import logging
@@ -19,69 +19,30 @@ from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from access.authentication import ServicePrincipal
-from core.caching import cache_is_redis
+from core import prefetch
 from core.clients import client_address
 from core.outages import log_unavailable
 
 logger = logging.getLogger(__name__)
 
 
-# INCR the window's counter (KEYS[1]); the window's first hit sets its expiry in the same atomic
-# step, so a counter never outlives its window even if the caller dies in between. Any further
-# keys are read in the same command (one EVAL costs the client less than a pipeline of MGET and
-# EVAL). Returns {count, value of KEYS[2], ...}.
-_COUNT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-local values = {}
-if #KEYS > 1 then values = redis.call('MGET', unpack(KEYS, 2)) end
-table.insert(values, 1, count)
-return values
-"""
+def count_hit(key: str, duration: int, *, request=None, view=None) -> int | None:
+    """This window's count for `key` after adding one hit; None when the count is unavailable.
 
-
-def _redis_client():
-    if not cache_is_redis():
-        return None
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
-
-
-def count_hit(key: str, duration: int) -> int | None:
-    """This window's count for `key` after adding one hit; None when the count is unavailable."""
+    With `request` and `view`, the cache entries the view names are read in the same command and
+    delivered to it (core.prefetch)."""
     try:
-        client = _redis_client()
-        if client is None:  # local-memory cache (make run): counted per process
+        if not prefetch.can_count_and_read():  # local-memory cache (make run): counted per process
             cache.add(key, 0, duration)
             return cache.incr(key)
-        return int(client.eval(_COUNT_SCRIPT, 1, cache.make_key(key), duration)[0])
+        keys = prefetch.wanted(request, view) if request is not None else ()
+        count, found = prefetch.count_and_read(key, duration, keys)
+        if keys:
+            prefetch.deliver(request, keys, found)
+        return count
     except Exception as exc:  # Redis down: do not throttle, do not fail the request
         log_unavailable(logger, "throttle count unavailable, request not throttled", exc)
         return None
-
-
-def read_and_count(keys: list[str], counter: tuple[str, int]) -> tuple[dict, int] | None:
-    """Read the cache `keys` and count one hit on `counter` (key, window seconds), in one Redis
-    round trip: (the entries found, the window's count). None when the cache is not Redis."""
-    client = _redis_client()
-    if client is None:
-        return None
-    counter_key, duration = counter
-    made = [cache.make_key(key) for key in keys]
-    count, *values = client.eval(_COUNT_SCRIPT, 1 + len(made), cache.make_key(counter_key), *made, duration)
-    decode = cache.client.decode
-    return {key: decode(value) for key, value in zip(keys, values, strict=True) if value is not None}, int(count)
-
-
-def uncount(counter_key: str) -> None:
-    """Take back a hit counted by `read_and_count` (the request turned out not to be the key's)."""
-    try:
-        client = _redis_client()
-        if client is not None:
-            client.decr(cache.make_key(counter_key))
-    except Exception as exc:  # Redis down: the hit stays counted until its window ends
-        log_unavailable(logger, "throttle hit not taken back", exc)
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
@@ -100,12 +61,7 @@ class _SettingsRateThrottle(SimpleRateThrottle):
             return True
         self.now = time.time()
         self.window = int(self.now // self.duration)
-        counter_key = f"{self.key}:{self.window}"
-        counted = getattr(request.user, "throttle_hit", None)
-        if counted is not None and counted[0] == counter_key:
-            count = counted[1]  # already counted, with the authentication's read
-        else:
-            count = count_hit(counter_key, self.duration)
+        count = count_hit(f"{self.key}:{self.window}", self.duration, request=request, view=view)
         return count is None or count <= self.num_requests
 
     def wait(self):
@@ -121,18 +77,6 @@ class APIKeyThrottle(_SettingsRateThrottle):
         if not isinstance(request.user, ServicePrincipal):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.user.key_id or request.user.name}
-
-    @classmethod
-    def counter_for(cls, view, key_id: str) -> tuple[str, int] | None:
-        """The counter (key, window seconds) this throttle will use on `view` for the API key
-        `key_id` now, or None if `view` does not throttle API keys or the rate is off."""
-        if cls not in getattr(view, "throttle_classes", ()):
-            return None
-        throttle = cls()
-        if throttle.rate is None:
-            return None
-        ident = throttle.cache_format % {"scope": cls.scope, "ident": key_id}
-        return f"{ident}:{int(time.time() // throttle.duration)}", throttle.duration
 
 
 class UserThrottle(_SettingsRateThrottle):

@@ -91,7 +91,7 @@ def detail_keys(cnpj: str, *, site: str) -> tuple[str, str]:
 
 def detail_lookup(cnpj: str, *, site: str, found: dict | None = None) -> Lookup:
     """The company's token and cached answer, read together in one round trip, or taken from
-    `found` when they were already read (with the API key record, see access.authentication).
+    `found` when they were already read (by the throttle as it counted the request, see core.prefetch).
 
     No round trip more on a miss: when there is no token yet, the reader picks one and `store`
     sets it only if it is still missing (SET NX) in the same round trip as the entry. A writer
@@ -112,7 +112,7 @@ def detail_lookup(cnpj: str, *, site: str, found: dict | None = None) -> Lookup:
 
 def list_lookup(url: str, *, found: dict | None = None) -> Lookup:
     """A list page is keyed by its full URL (filters, ordering, cursor, page size, host). The
-    lists' token is taken from `found` when it was already read (with the API key record)."""
+    lists' token is taken from `found` when it was already read (by the throttle, see core.prefetch)."""
     token = found.get(LIST_GENERATION_KEY) if found is not None else cache.get(LIST_GENERATION_KEY)
     token = token or _current_token(LIST_GENERATION_KEY)
     key = f"{PREFIX}:list:{token}:{_digest(url)}"

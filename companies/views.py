@@ -25,7 +25,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.authentication import prefetch_cache_keys
 from companies import cache as company_cache
 from companies import cnpj as cnpj_value
 from companies import enrichment, representation, selectors, services
@@ -45,7 +44,7 @@ from companies.serializers import (
     EnrichmentStatusSerializer,
     RegistryRecordSerializer,
 )
-from core import etags
+from core import etags, prefetch
 from core.etags import check_if_match, etag_of, has_if_match, json_with_etag
 from core.exceptions import Conflict, ServiceUnavailable
 from core.views import ContentNegotiation, SharedComponentsMixin
@@ -146,19 +145,14 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
             raise exceptions.MethodNotAllowed("DELETE", detail=NEVER_DELETED)
         return super().http_method_not_allowed(request, *args, **kwargs)
 
-    def initial(self, request, *args, **kwargs):
+    def cache_reads(self, request) -> tuple[str, ...]:
+        """The cache entries this answer starts from; the throttle reads them as it counts the
+        request (core.prefetch)."""
         if self.action == "retrieve":
-            # The cached answer is read in the same round trip as the API key record.
-            keys = company_cache.detail_keys(kwargs["cnpj"], site=self._site())
-            self._prefetch = prefetch_cache_keys(request, keys)
-        elif self.action == "list":
-            self._prefetch = prefetch_cache_keys(request, [company_cache.LIST_GENERATION_KEY])
-        super().initial(request, *args, **kwargs)
-
-    def _prefetched(self) -> dict | None:
-        """The cache entries read along with the API key record, or None if they were not read."""
-        prefetch = getattr(self, "_prefetch", None)
-        return prefetch.values if prefetch is not None else None
+            return company_cache.detail_keys(self.kwargs["cnpj"], site=self._site())
+        if self.action == "list":
+            return (company_cache.LIST_GENERATION_KEY,)
+        return ()
 
     def _companies_url(self) -> str:
         return self._site() + _companies_path(get_script_prefix())
@@ -195,7 +189,8 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
-        lookup = company_cache.list_lookup(request.build_absolute_uri(), found=self._prefetched())
+        found = prefetch.entries(request, self.cache_reads(request))
+        lookup = company_cache.list_lookup(request.build_absolute_uri(), found=found)
         if lookup.body is not None:
             return _json(lookup.body)
         paginator = CompanyPagination(request)
@@ -208,7 +203,8 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
     def retrieve(self, request, cnpj):
         if request.META.get("QUERY_STRING") and (unknown := sorted(request.query_params)):
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
-        lookup = company_cache.detail_lookup(cnpj, site=self._site(), found=self._prefetched())
+        found = prefetch.entries(request, self.cache_reads(request))
+        lookup = company_cache.detail_lookup(cnpj, site=self._site(), found=found)
         if lookup.body is not None:
             return json_with_etag(request, lookup.body)
         body = self._document(cnpj)

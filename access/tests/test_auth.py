@@ -230,19 +230,45 @@ def test_every_kind_of_change_reaches_the_next_request(change):
     assert response.status_code == 401 or response.json()["read_only"] is True
 
 
-def test_a_reader_that_raced_a_revocation_cannot_cache_the_old_record():
-    from access import authentication
+def test_a_reader_that_raced_a_change_does_not_keep_the_old_record():
+    from access import key_records
 
     api_key, raw_key = api_key_create(name="racing")
     prefix = raw_key.partition(".")[0]
-    # A reader read the row before the revocation and stores it after: `add` keeps the marker.
-    before = ServiceAPIKey.objects.filter(pk=api_key.pk).values(*authentication._RECORD_FIELDS).first()
-    api_key.revoked = True
-    api_key.save()
-    from django.core.cache import cache
 
-    cache.add(authentication._record_key(prefix), before, timeout=authentication.KEY_RECORD_TTL)
+    def load_then_revoke(prefix):
+        # The reader has the row in hand when the key is revoked, before it keeps the record.
+        before = ServiceAPIKey.objects.filter(prefix=prefix).values(*key_records.FIELDS).first()
+        ServiceAPIKey.objects.filter(pk=api_key.pk).update(revoked=True)
+        return before
+
+    assert key_records.record(prefix, load_then_revoke)["name"] == "racing"
     assert keyed(raw_key).get(ME).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_made_elsewhere_is_seen_within_api_key_cache_seconds(settings):
+    """Another process's change (here: SQL behind the ORM's back) reaches this one in time."""
+    import time
+
+    from django.db import connection
+
+    settings.API_KEY_CACHE_SECONDS = 1
+    api_key, raw_key = api_key_create(name="elsewhere")
+    client = keyed(raw_key)
+    assert client.get(ME).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {ServiceAPIKey._meta.db_table} SET revoked = true WHERE id = %s", [api_key.pk])
+    assert client.get(ME).status_code == 200  # still this process's record
+    time.sleep(1.1)
+    assert client.get(ME).status_code == 401
+
+
+def test_unknown_prefixes_are_remembered_too():
+    client = keyed("nosuchpx." + "x" * 32)
+    status_code, queries = _key_queries(client)
+    assert status_code == 401 and len(queries) == 1
+    assert _key_queries(client) == (401, [])
 
 
 def test_keys_still_work_when_the_cache_is_down(settings):

@@ -7,6 +7,7 @@ from access.services import api_key_create
 
 pytestmark = pytest.mark.django_db
 ME = "/api/auth/me/"
+VERIFY = "/api/auth/token/verify/"
 
 
 def rates(**overrides):
@@ -47,22 +48,31 @@ def test_guessing_at_a_keys_prefix_does_not_use_up_its_allowance():
     assert_throttled(keyed(raw_key).get(ME))
 
 
-def test_an_api_key_request_reads_its_record_and_counts_its_hit_in_one_round_trip(api):
+def _redis_commands(call) -> dict:
     from django_redis import get_redis_connection
 
-    assert api.get(ME).status_code == 200  # the key's record is cached now
     connection = get_redis_connection("default")
     connection.config_resetstat()
-    assert api.get(ME).status_code == 200
-    commands = {
-        name.removeprefix("cmdstat_"): stats["calls"] for name, stats in connection.info("commandstats").items()
-    }
-    # One pipeline: MGET of the record, EVAL of the counting script (its INCR is listed too).
+    call()
+    stats = connection.info("commandstats")
+    return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
+
+
+def test_an_api_key_request_costs_one_redis_command_its_throttle_count(api):
+    assert api.get(ME).status_code == 200  # the key's record is kept by this process now
+    commands = _redis_commands(lambda: api.get(ME))
     assert {name: calls for name, calls in commands.items() if name in ("get", "mget", "eval", "incr")} == {
-        "mget": 1,
         "eval": 1,
         "incr": 1,
     }
+
+
+@rates(api_key="1/hour")
+def test_a_write_refused_to_a_read_only_key_spends_no_allowance(read_only_api):
+    for _ in range(3):
+        assert read_only_api.post("/api/companies/", {"cnpj": "11222333000181"}).status_code == 403
+    assert read_only_api.get(ME).status_code == 200
+    assert_throttled(read_only_api.get(ME))
 
 
 @rates(user="2/hour")
@@ -75,12 +85,19 @@ def test_each_user_has_its_own_limit(jwt_client):
 
 
 @rates(anon="2/hour")
-def test_anonymous_calls_are_limited_per_address():
+def test_anonymous_calls_to_open_endpoints_are_limited_per_address():
     client = APIClient(REMOTE_ADDR="10.1.1.1")
-    assert client.get(ME).status_code == 401
-    assert client.get(ME).status_code == 401
-    assert_throttled(client.get(ME))
-    assert APIClient(REMOTE_ADDR="10.1.1.2").get(ME).status_code == 401
+    assert client.post(VERIFY, {"token": "x"}).status_code == 401
+    assert client.post(VERIFY, {"token": "x"}).status_code == 401
+    assert_throttled(client.post(VERIFY, {"token": "x"}))
+    assert APIClient(REMOTE_ADDR="10.1.1.2").post(VERIFY, {"token": "x"}).status_code == 401
+
+
+@rates(anon="1/hour")
+def test_calls_without_credentials_are_refused_before_any_throttle_counts():
+    """DRF's order: a closed endpoint answers 401 to a caller without credentials, every time."""
+    client = APIClient(REMOTE_ADDR="10.1.1.3")
+    assert [client.get(ME).status_code for _ in range(3)] == [401] * 3
 
 
 @rates(login_username="3/hour", login_address="100/hour")

@@ -311,6 +311,9 @@ ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Companies & Books back office")
 API_KEY = env.str("API_KEY", default="")  # the seed deployment's single full-access key
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
+# How long each web process keeps an API key's record (access.key_records): a key revoked in one
+# process stops working in the others within this many seconds. 0 reads the database every time.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=10)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),

@@ -92,7 +92,9 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_allowance_and_spoofing_d
 @override_settings(TRUSTED_PROXIES="10.0.0.0/8")
 def test_anonymous_limit_keys_on_the_resolved_client():
     spoofed = [
-        APIClient(REMOTE_ADDR="198.51.100.40", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").get("/api/companies/").status_code
+        APIClient(REMOTE_ADDR="198.51.100.40", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+        .post("/api/auth/token/verify/", {"token": "x"})
+        .status_code
         for n in range(5)
     ]
     assert spoofed[3:] == [429, 429]  # an outsider cannot pose as one of our proxies' clients
