@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import threading
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import router
 from django.db.models import QuerySet
-from django.db.models.sql.compiler import SQLCompiler
 
 from companies.filters import CompanyFilter
 from companies.models import QUEUE_FIELDS, Company
-from core.db import prepared_cursor
 
 # Timestamps: the version itself says when; they are not a change anyone made.
 HISTORY_IGNORED_FIELDS = ("created_at", "updated_at")
@@ -33,44 +30,17 @@ def company_get(*, cnpj: str) -> Company | None:
     return Company.objects.filter(cnpj=cnpj).first()
 
 
-class _CompiledQueries(threading.local):
-    """`Company.objects.filter(cnpj=...).values(*fields)`, compiled to SQL by the ORM once per
-    thread, database and field list, then run with the CNPJ as its only parameter. Building and
-    compiling the queryset was most of the ORM's cost in an uncached single-company read. The row
-    goes through the ORM's own converters (JSON decoded, and so on), so it equals `values()`'s.
-    """
-
-    def __init__(self):
-        self.compiled: dict[tuple[str, tuple[str, ...]], tuple[str, SQLCompiler, dict]] = {}
-
-    def get(self, alias: str, fields: tuple[str, ...]) -> tuple[str, SQLCompiler, dict]:
-        compiled = self.compiled.get((alias, fields))
-        if compiled is None:
-            queryset = Company.objects.using(alias).filter(cnpj="").order_by().values(*fields)
-            compiler = queryset.query.get_compiler(using=alias)
-            sql, params = compiler.as_sql()
-            if list(params) != [""]:  # the CNPJ must be the one parameter, whatever the backend
-                raise RuntimeError(f"unexpected parameters in the company query: {params!r}")
-            converters = compiler.get_converters([column for column, *_ in compiler.select[: compiler.col_count]])
-            compiled = self.compiled[(alias, fields)] = (sql, compiler, converters)
-        return compiled
-
-
-_compiled = _CompiledQueries()
+@functools.cache
+def _values_of(fields: tuple[str, ...]) -> QuerySet:
+    # An unevaluated queryset is a template: each call below refines a copy of it.
+    return Company.objects.order_by().values(*fields)
 
 
 def company_get_values(*, cnpj: str, fields: tuple[str, ...]) -> dict[str, Any] | None:
     """The company's `fields` as `values(*fields)` gives them, or None if there is no such company."""
-    alias = router.db_for_read(Company)
-    sql, compiler, converters = _compiled.get(alias, fields)
-    with prepared_cursor(alias) as cursor:
-        cursor.execute(sql, [cnpj])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    if converters:
-        row = next(iter(compiler.apply_converters([row], converters)))
-    return dict(zip(fields, row, strict=True))
+    for row in _values_of(fields).filter(cnpj=cnpj)[:1]:
+        return row
+    return None
 
 
 def company_history(*, company: Company) -> QuerySet:

@@ -106,9 +106,10 @@ CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=600)
 # A reused connection is checked (one `SELECT 1` round trip) before the first query of each
 # request. PRODUCTION turns it off by default (see production.py).
 CONN_HEALTH_CHECKS = env.bool("CONN_HEALTH_CHECKS", default=True)
-# Hot, fixed reads use statements PostgreSQL prepares once per connection (core.db
-# .prepared_cursor; Django's own cursors never prepare). Turn off behind PgBouncer in
-# transaction mode, which cannot keep prepared statements.
+# Queries are bound on the server (Django's documented `server_side_binding` option), and psycopg
+# prepares a statement once it has run `prepare_threshold` times on a connection: hot reads skip
+# PostgreSQL's parsing and planning. Turn off behind PgBouncer in transaction mode, which cannot
+# keep prepared statements (queries are then bound on the client, Django's default).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 # A web request's query still running after this many seconds has its connection cut and the
 # request answers 503 (core.deadlines): a hung server costs seconds, not a worker timeout. 0: off.
@@ -152,6 +153,7 @@ def _default_database():
         database["CONN_HEALTH_CHECKS"] = CONN_HEALTH_CHECKS
         database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
         # psycopg prepares a statement after it ran this many times on a connection.
+        database["OPTIONS"].setdefault("server_side_binding", DATABASE_PREPARED_STATEMENTS)
         database["OPTIONS"].setdefault("prepare_threshold", 5 if DATABASE_PREPARED_STATEMENTS else None)
         if DATABASE_STATEMENT_TIMEOUT:
             database["OPTIONS"].setdefault("options", f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT * 1000)}")
