@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from companies import cnpj as cnpj_value
 from companies.models import Company
 from companies.values import normalize_cnae, validate_activities, validate_partners
 from core.admin_history import EMPTY, list_text
@@ -176,6 +177,7 @@ def partners_text(partners: Any) -> str:
 
 
 HISTORY_FORMATTERS = {
+    "cnpj": cnpj_value.format_cnpj,
     "main_activity_code": format_cnae,
     "secondary_activities": activities_text,
     "partners": partners_text,

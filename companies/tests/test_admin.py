@@ -176,6 +176,7 @@ def test_history_says_who_when_and_what_changed_in_words(admin_client, admin_use
     assert "1,234,567.50" in by_key  # a number, grouped
     assert "Ana (Sócia)" in by_key  # the partners list summarised
     assert "the system" in created and "Created" in created  # the factory wrote it, outside any request
+    assert company.cnpj_formatted in created
     assert 'datetime="2025-01-15T09:00:00-03:00"' in created  # local time
     assert "9 a.m." in created
     for raw in ("history_actor", "Change reason", "Comment", "None", "user:", "api_key:"):
@@ -256,7 +257,15 @@ def test_actions_with_the_task_queue_down_say_so_and_queue_nothing(admin_client,
     assert not Company.objects.filter(enrichment_due_at__isnull=False).exists()
 
 
-def test_readers_get_no_actions(make_user):
+def test_operators_get_the_actions_and_readers_none(make_user):
+    operator = make_user(username="operador", is_staff=True)
+    operator.groups.add(Group.objects.get(name="Operadores"))
+    operator_client = Client()
+    operator_client.force_login(operator)
+    choices = dict(operator_client.get(CHANGELIST).context["action_form"].fields["action"].choices)
+    assert {"refresh_from_registry", "push_to_pipefy"} <= set(choices)
+
+
     reader = make_user(username="leitor", is_staff=True)
     reader.groups.add(Group.objects.get(name="Leitores"))
     client = Client()
