@@ -27,7 +27,7 @@ from books.models import Book
 from books.published import PartialDate
 from books.selectors import book_get, book_history
 from core.admin_actions import Skip, split_selection
-from core.admin_history import HistoryRow, changes_in_words
+from core.admin_history import KINDS, HistoryRow, changes_in_words
 from core.admin_versions import StaleEdit, VersionedFormMixin
 
 RECENT_CHANGES = 10
@@ -147,7 +147,7 @@ class BookAdmin(admin.ModelAdmin):
             (
                 (
                     date_format(timezone.localtime(entry.date), "DATETIME_FORMAT"),
-                    _history_row(entry).kind_text,
+                    KINDS.get(entry.kind, entry.kind),
                     actor_in_words(entry.actor),
                     _changed_fields(entry),
                 )
