@@ -4,6 +4,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
+from django.utils.translation import gettext
+
 _actor: ContextVar[str | None] = ContextVar("actor", default=None)
 
 
@@ -31,3 +33,24 @@ def acting_as(label: str) -> Iterator[None]:
 
 def user_label(user) -> str:
     return f"user:{user.get_username()}"
+
+
+def actor_in_words(label: str, *, user=None) -> str:
+    """The actor of a history row as staff read it: a person's name, "API key <name>",
+    "task <name>", "command <name>", "registry provider <name>". `user`, when known, gives the
+    person's full name."""
+    kind, _, name = (label or "").partition(":")
+    if kind == "user":
+        full_name = user.get_full_name().strip() if user is not None else ""
+        return f"{full_name} ({name})" if full_name else name
+    words = {
+        "api_key": gettext("API key %(name)s"),
+        "task": gettext("task %(name)s"),
+        "command": gettext("command %(name)s"),
+        "provider": gettext("registry provider %(name)s"),
+    }
+    if kind in words and name:
+        return words[kind] % {"name": name}
+    if not label or label == "system":
+        return gettext("the system")
+    return label

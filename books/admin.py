@@ -1,16 +1,24 @@
-"""Back office for books (stored in MongoDB): list, search, edit, archive and restore, never delete."""
+"""Back office for books (stored in MongoDB): list, search, edit, archive and restore, never
+delete; the history in plain words."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import ngettext
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django_mongodb_backend.fields import ArrayField
 
+from access.actor import actor_in_words
 from books import services
 from books.imports import LIST_SEPARATOR
 from books.isbn import isbn13
@@ -18,9 +26,16 @@ from books.languages import normalize_language
 from books.models import Book
 from books.published import PartialDate
 from books.selectors import book_get, book_history
+from core.admin_actions import Skip, split_selection
+from core.admin_history import KINDS, HistoryRow, changes_in_words
 from core.admin_versions import StaleEdit, VersionedFormMixin
 
 RECENT_CHANGES = 10
+HISTORY_PER_PAGE = 100
+ARCHIVED = ngettext_lazy("%(count)d book archived", "%(count)d books archived", "count")
+ALREADY_ARCHIVED = ngettext_lazy("%(count)d was already archived", "%(count)d were already archived", "count")
+RESTORED = ngettext_lazy("%(count)d book restored", "%(count)d books restored", "count")
+NOT_ARCHIVED = ngettext_lazy("%(count)d was not archived", "%(count)d were not archived", "count")
 
 
 class BookAdminForm(VersionedFormMixin, forms.ModelForm):
@@ -64,8 +79,15 @@ class BookAdminForm(VersionedFormMixin, forms.ModelForm):
 
 
 def _changed_fields(entry) -> str:
-    fields = ", ".join(change.field for change in entry.changes)
+    fields = ", ".join(str(Book._meta.get_field(change.field).verbose_name) for change in entry.changes)
     return f" · {fields}" if fields else ""
+
+
+def _history_row(entry) -> HistoryRow:
+    changes = ((change.field, change.old, change.new) for change in entry.changes)
+    return HistoryRow(
+        when=entry.date, kind=entry.kind, actor=actor_in_words(entry.actor), changes=changes_in_words(Book, changes)
+    )
 
 
 class ArchivedFilter(admin.SimpleListFilter):
@@ -125,8 +147,8 @@ class BookAdmin(admin.ModelAdmin):
             (
                 (
                     date_format(timezone.localtime(entry.date), "DATETIME_FORMAT"),
-                    entry.kind,
-                    entry.actor,
+                    KINDS.get(entry.kind, entry.kind),
+                    actor_in_words(entry.actor),
                     _changed_fields(entry),
                 )
                 for entry in entries
@@ -169,18 +191,49 @@ class BookAdmin(admin.ModelAdmin):
         obj.pk, obj._state = saved.pk, saved._state
         obj.created_at, obj.updated_at = saved.created_at, saved.updated_at
 
-    @admin.action(description="Archive selected books", permissions=["change"])
+    # --- history in words: kept in MongoDB by simple-history, not in Django's change log -------
+    def history_view(self, request, object_id, extra_context=None):
+        try:
+            book = book_get(book_id=unquote(object_id), include_archived=True)
+        except Book.DoesNotExist:
+            raise Http404(gettext("No book with this id.")) from None
+        if not self.has_view_or_change_permission(request, book):
+            raise PermissionDenied
+        paginator = Paginator(book_history(book=book), HISTORY_PER_PAGE)
+        page = paginator.get_page(request.GET.get("p"))
+        request.current_app = self.admin_site.name
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Change history: %s") % book,
+            "subtitle": None,
+            "module_name": capfirst(Book._meta.verbose_name_plural),
+            "object": book,
+            "opts": Book._meta,
+            "preserved_filters": self.get_preserved_filters(request),
+            "history_rows": [_history_row(entry) for entry in page.object_list],
+            "page_obj": page,
+            "page_range": paginator.get_elided_page_range(page.number),
+            "page_var": "p",
+            "pagination_required": paginator.num_pages > 1,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/history_in_words_page.html", context)
+
+    # --- archive and restore: what was done, what was skipped and why ------------------------
+    @admin.action(description=_("Archive selected books"), permissions=["change"])
     def archive_books(self, request, queryset):
-        books = list(queryset.active())
+        selection = split_selection(queryset, [Skip(Q(archived_at__isnull=False), ALREADY_ARCHIVED)])
+        books = list(selection.remaining)
         for book in books:
             services.book_archive(book=book)
-        message = ngettext("Archived %d book.", "Archived %d books.", len(books)) % len(books)
-        self.message_user(request, message, messages.SUCCESS)
+        level = messages.SUCCESS if books else messages.WARNING
+        self.message_user(request, selection.message(ARCHIVED % {"count": len(books)}), level)
 
-    @admin.action(description="Restore selected books", permissions=["change"])
+    @admin.action(description=_("Restore selected books"), permissions=["change"])
     def restore_books(self, request, queryset):
-        books = list(queryset.archived())
+        selection = split_selection(queryset, [Skip(Q(archived_at__isnull=True), NOT_ARCHIVED)])
+        books = list(selection.remaining)
         for book in books:
             services.book_restore(book=book)
-        message = ngettext("Restored %d book.", "Restored %d books.", len(books)) % len(books)
-        self.message_user(request, message, messages.SUCCESS)
+        level = messages.SUCCESS if books else messages.WARNING
+        self.message_user(request, selection.message(RESTORED % {"count": len(books)}), level)

@@ -1,24 +1,62 @@
-"""Back office for companies: search, filters, history; writes go through companies.services."""
+"""Back office for companies: search, filters, history in words, actions; writes go through
+companies.services."""
 
 import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.db.models.functions import Substr
 from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from access.actor import actor_in_words
 from companies import cnpj as cnpj_value
-from companies import enrichment, services
+from companies import enrichment, selectors, services
 from companies import tasks as company_tasks
+from companies.admin_rows import HISTORY_FORMATTERS, ROW_FIELDS, row_formsets
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
+from core.admin_actions import Skip, split_selection
+from core.admin_history import HISTORY_TYPES, HistoryRow, changes_in_words
 from core.admin_versions import StaleEdit, VersionedFormMixin
 from core.exceptions import ServiceUnavailable
 from tasks.services import broker_check
+
+QUEUE_DOWN = _("The task queue is unavailable: nothing was queued. Try again shortly.")
+QUEUE_STOPPED = ngettext_lazy(
+    "%(count)d not queued because the task queue stopped answering (try again shortly)",
+    "%(count)d not queued because the task queue stopped answering (try again shortly)",
+    "count",
+)
+PIPEFY_NOT_CONFIGURED = _(
+    "Pipefy is not configured on this server (PIPEFY_TOKEN and PIPEFY_PIPE_ID): nothing was queued."
+)
+LOOKUPS_QUEUED = ngettext_lazy(
+    "%(count)d company queued for a new registry lookup",
+    "%(count)d companies queued for a new registry lookup",
+    "count",
+)
+LOOKUP_RUNNING = ngettext_lazy(
+    "%(count)d is being looked up right now", "%(count)d are being looked up right now", "count"
+)
+LOOKUP_WAITING = ngettext_lazy(
+    "%(count)d is already waiting for its lookup", "%(count)d are already waiting for their lookup", "count"
+)
+PUSHES_QUEUED = ngettext_lazy(
+    "%(count)d company queued for Pipefy", "%(count)d companies queued for Pipefy", "count"
+)
+HAS_CARD = ngettext_lazy("%(count)d already has a Pipefy card", "%(count)d already have a Pipefy card", "count")
+PUSH_RUNNING = ngettext_lazy("%(count)d is being pushed right now", "%(count)d are being pushed right now", "count")
+PUSH_WAITING = ngettext_lazy(
+    "%(count)d is already waiting for its push", "%(count)d are already waiting for their push", "count"
+)
 
 _READ_ONLY = (
     "cnpj_formatted",
@@ -37,20 +75,31 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Company
-        fields = ("cnpj", *services.EDITABLE_FIELDS)
+        # The two lists are edited as rows (companies.admin_rows), not as typed JSON.
+        fields = ("cnpj", *(name for name in services.EDITABLE_FIELDS if name not in ROW_FIELDS))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = row_formsets(self.instance, self.data if self.is_bound else None)
 
     def full_clean(self):
         if self.is_bound:
             data = self.data.copy()
             for name, normalize in NORMALIZERS.items():
                 value = data.get(name)
-                if isinstance(value, str) and name not in ("secondary_activities", "partners"):
+                if isinstance(value, str) and name not in ROW_FIELDS:
                     data[name] = normalize(value)
             self.data = data
         super().full_clean()
 
     def clean(self):
         cleaned = super().clean()
+        wrong = [str(rows.label) for rows in self.rows.values() if not rows.is_valid()]
+        if wrong:
+            message = _("Correct the rows marked below: %(lists)s.")
+            self.add_error(None, ValidationError(message, code="rows", params={"lists": ", ".join(wrong)}))
+        else:
+            cleaned.update({name: rows.items() for name, rows in self.rows.items()})
         if self.instance.pk is None and not self.errors:
             # Adding queues the registry enrichment: say so here, with the form kept, rather
             # than fail the save when the task queue is down.
@@ -59,6 +108,10 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
             except ServiceUnavailable as exc:
                 raise ValidationError(f"{exc.detail} Nothing was stored.", code="service_unavailable") from exc
         return cleaned
+
+    def rows_changed(self) -> list[str]:
+        """The list fields whose rows the user changed (added, edited or removed a row)."""
+        return [name for name, rows in self.rows.items() if rows.has_changed()]
 
     def clean_cnpj(self):
         try:
@@ -101,7 +154,9 @@ class CompanyAdmin(SimpleHistoryAdmin):
     ordering = ("cnpj",)
     list_per_page = 50
     show_full_result_count = False
-    history_list_display = ("history_actor",)
+    history_list_display = ()
+    object_history_list_template = "admin/history_in_words.html"
+    object_history_form_template = "admin/companies/company/object_history_form.html"
     fieldsets = (
         (None, {"fields": ("cnpj", "legal_name", "trade_name", "version")}),
         (
@@ -109,8 +164,9 @@ class CompanyAdmin(SimpleHistoryAdmin):
             {"fields": ("registration_status", "status_date", "opened_on", "legal_nature", "size", "share_capital")},
         ),
         (
+            # The secondary activities and the partners follow as rows (see change_form.html).
             "Activities and partners",
-            {"fields": ("main_activity_code", "main_activity_description", "secondary_activities", "partners")},
+            {"fields": ("main_activity_code", "main_activity_description"), "classes": ("company-rows",)},
         ),
         (
             "Address and contact",
@@ -153,32 +209,96 @@ class CompanyAdmin(SimpleHistoryAdmin):
     # --- background work: the same tasks as the API ---------------------------------------------
     actions = ("refresh_from_registry", "push_to_pipefy")
 
-    @admin.action(description="Refresh selected companies from the registry", permissions=["change"])
+    @admin.action(description=_("Re-enrich selected companies from the registry"), permissions=["change"])
     def refresh_from_registry(self, request, queryset):
-        self._enqueue_each(request, queryset, company_tasks.company_enrichment_enqueue, "registry refresh")
+        now = timezone.now()
+        skips = (
+            Skip(Q(enrichment_claimed_until__gt=now), LOOKUP_RUNNING),
+            Skip(Q(enrichment_due_at__lte=now), LOOKUP_WAITING),
+        )
+        self._queue_selected(request, queryset, company_tasks.company_enrichment_enqueue, skips, LOOKUPS_QUEUED)
 
-    @admin.action(description="Push selected companies to Pipefy", permissions=["change"])
+    @admin.action(description=_("Push selected companies to Pipefy"), permissions=["change"])
     def push_to_pipefy(self, request, queryset):
         if not enrichment.pipefy_configured():
-            self.message_user(request, enrichment.PIPEFY_NOT_CONFIGURED, messages.ERROR)
+            self.message_user(request, PIPEFY_NOT_CONFIGURED, messages.ERROR)
             return
-        carded = queryset.exclude(pipefy_card_id="").count()
-        uncarded = queryset.filter(pipefy_card_id="")
-        self._enqueue_each(request, uncarded, company_tasks.company_pipefy_enqueue, "Pipefy push")
-        if carded:
-            self.message_user(request, f"{carded} already had a Pipefy card; left alone.", messages.INFO)
+        now = timezone.now()
+        skips = (
+            Skip(~Q(pipefy_card_id=""), HAS_CARD),
+            Skip(Q(pipefy_claimed_until__gt=now), PUSH_RUNNING),
+            Skip(Q(pipefy_due_at__lte=now), PUSH_WAITING),
+        )
+        self._queue_selected(request, queryset, company_tasks.company_pipefy_enqueue, skips, PUSHES_QUEUED)
 
-    def _enqueue_each(self, request, queryset, enqueue, label):
-        queued = 0
-        for cnpj in queryset.values_list("cnpj", flat=True):
+    def _queue_selected(self, request, queryset, enqueue, skips, queued_text):
+        """Queue `enqueue(cnpj=...)` for each selected company no skip matches; one message says
+        how many were queued and how many skipped, and why. The queue is checked first, so an
+        outage is one clear message, not a page error."""
+        try:
+            broker_check()
+        except ServiceUnavailable:
+            self.message_user(request, QUEUE_DOWN, messages.ERROR)
+            return
+        selection = split_selection(queryset, skips)
+        cnpjs = list(selection.remaining.values_list("cnpj", flat=True))
+        queued, level = 0, messages.SUCCESS
+        for cnpj in cnpjs:
             try:
                 enqueue(cnpj=cnpj)
             except ServiceUnavailable:
-                message = f"The task queue is unavailable; {queued} {label}(s) queued."
-                self.message_user(request, message, messages.ERROR)
-                return
+                left = len(cnpjs) - queued
+                selection.skip(left, QUEUE_STOPPED % {"count": left})
+                level = messages.ERROR
+                break
             queued += 1
-        self.message_user(request, f"{queued} {label}(s) queued; see Task results for progress.", messages.SUCCESS)
+        if not queued and level == messages.SUCCESS:
+            level = messages.WARNING
+        self.message_user(request, selection.message(queued_text % {"count": queued}), level)
+
+    # --- history in words: the API's changes (selectors), formatted for reading ------------------
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        return history_manager.filter(**{pk_name: object_id}).select_related("history_user").order_by("-history_id")
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Not used: the rows in words (history_rows) say what changed."""
+
+    def render_history_view(self, request, template, context, **kwargs):
+        if "page_obj" in context:  # the history list (the version pages have no list)
+            context["history_rows"] = self.history_rows(context["page_obj"], context["object"])
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def history_rows(self, page, company) -> list[HistoryRow]:
+        records = page.object_list = list(page.object_list)
+        if not records:
+            return []
+        previous = selectors.company_history_previous(company=company, before_history_id=records[-1].history_id)
+        rows = []
+        for record, changes in selectors.company_history_with_changes(records, previous):
+            kind = HISTORY_TYPES.get(record.history_type, record.history_type)
+            lines = changes_in_words(
+                Company,
+                ((change["field"], change["old"], change["new"]) for change in changes),
+                created=kind == "created",
+                formatters=HISTORY_FORMATTERS,
+            )
+            rows.append(
+                HistoryRow(
+                    when=record.history_date,
+                    kind=kind,
+                    actor=actor_in_words(record.history_actor, user=record.history_user),
+                    changes=lines,
+                    url=reverse("admin:companies_company_simple_history", args=[company.pk, record.history_id]),
+                )
+            )
+        return rows
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history shows a version to whoever may view the history, and saves a POST from
+        # them too: reverting is a change, so it needs the change permission.
+        if request.method == "POST" and not self.has_change_history_permission(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     # --- display ----------------------------------------------------------------------------
     def get_readonly_fields(self, request, obj=None):
@@ -202,12 +322,15 @@ class CompanyAdmin(SimpleHistoryAdmin):
     def is_head_office(self, company):
         return company.is_head_office
 
-    @admin.display(description="raw registry payload")
+    @admin.display(description=_("raw registry payload"))
     def registry_payload_pretty(self, company):
         if company.registry_payload is None:
             return "-"
         text = json.dumps(company.registry_payload, indent=2, ensure_ascii=False, sort_keys=True)
-        return format_html('<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>', text)
+        return format_html(
+            '<pre class="registry-payload" style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>',
+            text,
+        )
 
     def get_search_results(self, request, queryset, search_term):
         by_name, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -238,7 +361,8 @@ class CompanyAdmin(SimpleHistoryAdmin):
             match = request.resolver_match
             reverting = match is not None and match.url_name == "companies_company_simple_history"
             if not reverting:
-                fields = {name: value for name, value in fields.items() if name in form.changed_data}
+                touched = {*form.changed_data, *form.rows_changed()}
+                fields = {name: value for name, value in fields.items() if name in touched}
             precondition = None if reverting else form.precondition()
             company = services.company_update(company=obj, precondition=precondition, **fields)
         else:

@@ -1,5 +1,7 @@
 """The books admin on the mongo alias: list, search, filter, edit, archive and restore, no delete."""
 
+import datetime
+
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
@@ -8,6 +10,11 @@ from books.tests.conftest import mongo_db
 from books.tests.factories import BookFactory
 
 CHANGELIST = reverse("admin:books_book_changelist")
+
+
+def _messages(response):
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
 
 
 def form_data(**overrides):
@@ -56,8 +63,8 @@ def test_admin_lists_searches_filters_adds_and_edits(admin_client):
     assert dune.title == "Dune (50th anniversary)" and dune.published_date_precision == "year"
     assert [h.history_type for h in dune.history.all()] == ["~", "+"]
     shown = admin_client.get(change_url).content.decode()
-    assert "changed · user:admin · title, published_date, published_date_precision<br>" in shown
-    assert "created · user:admin</div>" in shown
+    assert "Changed · admin · title, published date, published date precision<br>" in shown
+    assert "Created · admin</div>" in shown
     assert not LogEntry.objects.filter(content_type__app_label="books").exists()  # nothing in SQL
 
     duplicate = admin_client.post(reverse("admin:books_book_add"), form_data(isbn="978-0-441-17271-9"))
@@ -80,17 +87,55 @@ def test_admin_archives_and_restores_but_never_deletes(admin_client):
     change_page = admin_client.get(reverse("admin:books_book_change", args=[book.pk]))
     assert b"deletelink" not in change_page.content
     assert admin_client.get(reverse("admin:books_book_delete", args=[book.pk])).status_code == 403
-    refused = admin_client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [str(book.pk)]})
+    refused = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [str(book.pk)]}, follow=True
+    )
     assert refused.status_code in (200, 302)
 
-    admin_client.post(CHANGELIST, {"action": "archive_books", "_selected_action": [str(book.pk)]})
+    selected = {"action": "archive_books", "_selected_action": [str(book.pk)]}
+    archiving = admin_client.post(CHANGELIST, selected, follow=True)
+    assert _messages(archiving) == ["1 book archived."]
     book.refresh_from_db()
     assert book.archived_at is not None and Book.objects.count() == 2
     archived = admin_client.get(CHANGELIST, {"status": "archived"})
     assert b"Kept" in archived.content and b"Other" not in archived.content
 
-    admin_client.post(CHANGELIST, {"action": "restore_books", "_selected_action": [str(book.pk), str(other.pk)]})
+    both = [str(book.pk), str(other.pk)]
+    again = admin_client.post(CHANGELIST, {"action": "archive_books", "_selected_action": both}, follow=True)
+    assert _messages(again) == ["1 book archived; 1 skipped: 1 was already archived."]
+    restoring = admin_client.post(CHANGELIST, {"action": "restore_books", "_selected_action": both}, follow=True)
+    assert _messages(restoring) == ["2 books restored."]
+    nothing = admin_client.post(CHANGELIST, {"action": "restore_books", "_selected_action": both}, follow=True)
+    assert _messages(nothing) == ["0 books restored; 2 skipped: 2 were not archived."]
     book.refresh_from_db()
     assert book.archived_at is None
     assert [h.history_actor for h in book.history.all()[:2]] == ["user:admin", "user:admin"]
     assert Book.objects.count() == 2
+
+
+@mongo_db
+def test_book_history_page_in_plain_words(admin_client, settings):
+    settings.TIME_ZONE = "America/Sao_Paulo"
+    admin_client.post(reverse("admin:books_book_add"), form_data())
+    dune = Book.objects.get(isbn="9780441172719")
+    change_url = reverse("admin:books_book_change", args=[dune.pk])
+    admin_client.post(change_url, form_data(title="Dune Messiah", page_count="256"))
+    admin_client.post(CHANGELIST, {"action": "archive_books", "_selected_action": [str(dune.pk)]})
+    at_noon_utc = datetime.datetime(2025, 1, 15, 12, 0, tzinfo=datetime.UTC)
+    dune.history.filter(history_type="+").update(history_date=at_noon_utc)
+
+    page = admin_client.get(reverse("admin:books_book_history", args=[dune.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    rows = html.split('<tr class="history-row')[1:]
+    assert len(rows) == 3
+    archived, changed, created = rows
+    assert "Archived" in archived and "Archived at" in archived
+    assert "Dune</span>&nbsp;&rarr;&nbsp;<span class=\"history-new\">Dune Messiah" in changed
+    assert "412</span>&nbsp;&rarr;&nbsp;<span class=\"history-new\">256" in changed
+    assert "Created" in created and "admin" in created
+    assert 'datetime="2025-01-15T09:00:00-03:00"' in created  # 12:00 UTC, in São Paulo
+    table = html.split('id="change-history"')[1]
+    for raw in ("user:admin", "None", "Change reason"):
+        assert raw not in table, raw
+    assert admin_client.get(reverse("admin:books_book_history", args=["not-an-id"])).status_code == 404

@@ -10,6 +10,7 @@ from companies import cache as company_cache
 from companies import services
 from companies.models import Company
 from companies.tests.factories import CompanyFactory, numeric_cnpj
+from companies.tests.test_admin import form_data as admin_form_data
 from integrations.cnpj.types import RegistryRecord
 
 pytestmark = pytest.mark.django_db
@@ -62,9 +63,7 @@ def test_admin_write_invalidates(api, admin_client):
     company = CompanyFactory()
     _warm(api, company)
     url = f"/admin/companies/company/{company.pk}/change/"
-    form = admin_client.get(url).context["adminform"].form
-    data = {name: form[name].value() or "" for name in form.fields}
-    data.update(trade_name="Via Admin", secondary_activities="[]", partners="[]")
+    data = admin_form_data(admin_client, url, trade_name="Via Admin")
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     _fresh(api, company, "trade_name", "Via Admin")

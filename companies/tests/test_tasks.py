@@ -415,7 +415,7 @@ def test_admin_actions_queue_tasks(client, settings):
     url = "/admin/companies/company/"
     response = client.post(url, {"action": "refresh_from_registry", "_selected_action": [company.pk]}, follow=True)
     assert response.status_code == 200
-    assert "1 registry refresh(s) queued" in response.content.decode()
+    assert "1 company queued for a new registry lookup." in response.content.decode()
     client.post(url, {"action": "push_to_pipefy", "_selected_action": [company.pk]})
     names = sorted(TaskResult.objects.values_list("task_name", flat=True))
     assert names == ["companies.enrich", "companies.push_to_pipefy"]
