@@ -107,9 +107,9 @@ EXPORT_COLUMNS = (
     Column(_("Language"), "language"),
     Column(_("Pages"), "page_count"),
     Column(_("Tags"), "tags"),
-    Column(_("Created at"), "created_at"),
-    Column(_("Updated at"), "updated_at"),
-    Column(_("Archived at"), "archived_at"),
+    Column(_("Created at (UTC)"), "created_at"),
+    Column(_("Updated at (UTC)"), "updated_at"),
+    Column(_("Archived at (UTC)"), "archived_at"),
 )
 
 

@@ -6,8 +6,8 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.db.models.functions import Substr
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -90,8 +90,14 @@ class HeadOfficeFilter(admin.SimpleListFilter):
         return queryset.exclude(branch=cnpj_value.HEAD_OFFICE_BRANCH)
 
 
+def _cnpj_formatted_sql():
+    """`12.345.678/0001-95` from the stored 14 characters, as cnpj_value.format_cnpj writes it."""
+    parts = [Substr("cnpj", 1, 2), Value("."), Substr("cnpj", 3, 3), Value("."), Substr("cnpj", 6, 3), Value("/")]
+    return Concat(*parts, Substr("cnpj", 9, 4), Value("-"), Substr("cnpj", 13, 2))
+
+
 EXPORT_COLUMNS = (
-    Column(_("CNPJ"), "cnpj", cnpj_value.format_cnpj),
+    Column(_("CNPJ"), "cnpj", cnpj_value.format_cnpj, sql=_cnpj_formatted_sql),
     Column(_("Legal name"), "legal_name"),
     Column(_("Trade name"), "trade_name"),
     Column(_("Registration status"), "registration_status"),
@@ -112,9 +118,9 @@ EXPORT_COLUMNS = (
     Column(_("Email"), "email"),
     Column(_("Phone"), "phone"),
     Column(_("Enrichment status"), "enrichment_status"),
-    Column(_("Registry synced at"), "registry_synced_at"),
-    Column(_("Created at"), "created_at"),
-    Column(_("Updated at"), "updated_at"),
+    Column(_("Registry synced at (UTC)"), "registry_synced_at"),
+    Column(_("Created at (UTC)"), "created_at"),
+    Column(_("Updated at (UTC)"), "updated_at"),
 )
 
 

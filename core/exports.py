@@ -1,8 +1,11 @@
 """Lists as files, never held in memory: CSV streamed in chunks as rows arrive, XLSX written row
 by row (openpyxl's write-only mode) to a temporary file that is then streamed.
 
-Text that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a carriage
-return) is neutralised: prefixed with an apostrophe in CSV, stored as plain text in XLSX.
+CSV text: UTF-8 with a byte order mark (spreadsheets then read the accents), lines ending in
+"\n", nothing for an empty value, dates as YYYY-MM-DD, times as YYYY-MM-DD HH:MM:SS in UTC. Text
+that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a carriage return)
+is neutralised: prefixed with an apostrophe in CSV, stored as plain text in XLSX. On PostgreSQL,
+core.exports_fast writes the same bytes with COPY.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from typing import Any
 
 CSV_CHUNK_CHARACTERS = 64 * 1024
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # UTC
+LINE_END = "\n"
+BOM = "\ufeff"
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit, header row included
 
 
@@ -29,6 +35,9 @@ class Column:
     header: Any  # a (lazy) translatable string
     field: str | tuple[str, ...]  # several fields: `value` gets them as a tuple
     value: Callable[[Any], Any] | None = None
+    # The same text as `value`, computed by the database (a Django expression): lets the
+    # PostgreSQL fast path (core.exports_fast) export the column.
+    sql: Callable[[], Any] | None = None
 
 
 def column_rows(columns: list[Column], queryset, *, chunk_size: int) -> Iterator[tuple]:
@@ -57,7 +66,9 @@ def cell_text(value) -> str:
         return "'" + value if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+    if isinstance(value, datetime.datetime):
+        return (value.astimezone(datetime.UTC) if value.tzinfo else value).strftime(DATETIME_FORMAT)
+    if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, (int, float, decimal.Decimal)):
         return str(value)
@@ -67,30 +78,39 @@ def cell_text(value) -> str:
 
 
 class _Buffer:
-    """A file-like sink for csv.writer that hands back what was written."""
+    """A file-like sink for csv.writer that hands back what was written. The writer ends rows with
+    "\r\n", so that it quotes a value holding a carriage return as well as one holding a line feed
+    (as PostgreSQL does); each row (one write) then ends in "\n" instead."""
 
     def __init__(self):
         self.parts: list[str] = []
         self.size = 0
 
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-        self.size += len(text)
+    def write(self, row: str) -> None:
+        row = row[:-2] + LINE_END
+        self.parts.append(row)
+        self.size += len(row)
 
     def take(self) -> str:
         text, self.parts, self.size = "".join(self.parts), [], 0
         return text
 
 
+def csv_header(columns: list[Column]) -> bytes:
+    """The CSV's first bytes: the byte order mark and the header row."""
+    buffer = _Buffer()
+    csv.writer(buffer, lineterminator="\r\n").writerow([str(column.header) for column in columns])
+    return (BOM + buffer.take()).encode()
+
+
 def csv_chunks(columns: list[Column], rows: Iterable[tuple]) -> Iterator[bytes]:
     """The CSV (UTF-8 with a byte order mark, so spreadsheets read the accents) in chunks of about
     CSV_CHUNK_CHARACTERS: a header row, then one row per tuple of `rows` (values in column order)."""
+    yield csv_header(columns)
     buffer = _Buffer()
-    writer = csv.writer(buffer)
-    writer.writerow([str(column.header) for column in columns])
+    writer = csv.writer(buffer, lineterminator="\r\n")
     converters = [column.value for column in columns]
     plain = not any(converters)
-    yield "\ufeff".encode() + buffer.take().encode()
     for row in rows:
         if not plain:
             row = [convert(value) if convert else value for convert, value in zip(converters, row, strict=True)]
