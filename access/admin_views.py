@@ -95,6 +95,14 @@ def second_factor_required(user) -> bool:
     return bool(settings.ADMIN_REQUIRE_2FA and user.is_superuser)
 
 
+def second_factor_satisfied(user) -> bool:
+    """Whether a signed-in staff user's session may be used as the admin's: a user with a
+    confirmed device has used it in this session; one who must have a device has set it up."""
+    if django_otp.user_has_device(user, confirmed=True):
+        return user.is_verified()
+    return not second_factor_required(user)
+
+
 class TokenForm(forms.Form):
     token = forms.CharField(label=gettext_lazy("Code from the app"), max_length=10)
 

@@ -1,4 +1,5 @@
-"""API authentication: `X-API-Key` for services, `Authorization: Bearer <JWT>` for people."""
+"""API authentication: `X-API-Key` for services, `Authorization: Bearer <JWT>` for people (and the
+admin's session, for staff, where an admin page reads the API)."""
 
 from __future__ import annotations
 
@@ -80,4 +81,22 @@ class JWTAuthentication(jwt_authentication.JWTAuthentication):
         result = super().authenticate(request)
         if result is not None:
             set_actor(user_label(result[0]))
+        return result
+
+
+class StaffSessionAuthentication(authentication.SessionAuthentication):
+    """The admin's session cookie, for active staff whose session passed the admin's second-factor
+    rule, so the admin's own pages can read the API (an import's progress polls the task status).
+    DRF's SessionAuthentication enforces CSRF on unsafe methods; anyone else is simply not
+    authenticated by it."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        from access.admin_views import second_factor_satisfied
+
+        user = result[0]
+        if not user.is_staff or not second_factor_satisfied(user):
+            return None
         return result

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.books import generate_csv as generate_books_csv  # noqa: E402
 from bench.drain import run_drain  # noqa: E402
 from bench.environment import production_env, stop_all  # noqa: E402
+from bench.export import run_export  # noqa: E402
 from bench.import_companies import generate_csv as generate_companies_csv  # noqa: E402
 from scripts.services import MongoServer, PostgresServer, RedisServer, free_port, wait_for_port  # noqa: E402
 
@@ -360,11 +361,13 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--only", choices=("http", "drain"), help="run only the HTTP benchmarks or only the drain")
+    parser.add_argument(
+        "--only", choices=("http", "drain", "export"), help="run only the HTTP benchmarks, the drain or the export"
+    )
     parser.add_argument("--drain-companies", type=int, default=2000, help="pending companies (1%% unknown)")
     parser.add_argument("--drain-timeout", type=float, default=240, help="seconds before the drain gives up")
     args = parser.parse_args()
-    if args.only != "drain":
+    if args.only in (None, "http"):
         if not shutil.which("wrk"):
             sys.exit("wrk is not installed: apt-get install wrk (make bench installs it when run as root)")
         bench = Bench(args)
@@ -373,7 +376,12 @@ def main():
         finally:
             bench.stop()
     drain = {"companies": args.drain_companies, "not_found": args.drain_companies // 100, "timeout": args.drain_timeout}
-    if args.only != "http" and run_drain(**drain) is None:
+    failed = False
+    if args.only in (None, "drain"):
+        failed |= run_drain(**drain) is None
+    if args.only in (None, "export"):
+        failed |= run_export(companies=args.companies) is None
+    if failed:
         sys.exit(1)
 
 

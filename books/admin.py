@@ -1,5 +1,5 @@
 """Back office for books (stored in MongoDB): list, search, edit, archive and restore, never
-delete; the history in plain words."""
+delete; the history in plain words; import (through books.imports) and export."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,15 +20,20 @@ from django_mongodb_backend.fields import ArrayField
 
 from access.actor import actor_in_words
 from books import services
-from books.imports import LIST_SEPARATOR
+from books.imports import CSV, LIST_SEPARATOR, ImportFileError, check_import_file
 from books.isbn import isbn13
 from books.languages import normalize_language
 from books.models import Book
-from books.published import PartialDate
+from books.published import PartialDate, Precision
 from books.selectors import book_get, book_history
+from books.tasks import book_import_file_task
 from core.admin_actions import Skip, split_selection
+from core.admin_exports import ExportAdminMixin
 from core.admin_history import KINDS, HistoryRow, changes_in_words
 from core.admin_versions import StaleEdit, VersionedFormMixin
+from core.exports import Column
+from tasks.admin_imports import ImportAdminMixin, ImportRefused
+from tasks.imports import data_lines
 
 RECENT_CHANGES = 10
 HISTORY_PER_PAGE = 100
@@ -105,8 +110,31 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _published(value) -> str:
+    published_date, precision = value
+    if published_date is None:
+        return ""
+    return str(PartialDate(published_date, precision or Precision.DAY))
+
+
+EXPORT_COLUMNS = (
+    Column(_("Title"), "title"),
+    Column(_("Subtitle"), "subtitle"),
+    Column(_("Authors"), "authors"),
+    Column(_("ISBN"), "isbn"),
+    Column(_("Publisher"), "publisher"),
+    Column(_("Published"), ("published_date", "published_date_precision"), _published),
+    Column(_("Language"), "language"),
+    Column(_("Pages"), "page_count"),
+    Column(_("Tags"), "tags"),
+    Column(_("Created at (UTC)"), "created_at"),
+    Column(_("Updated at (UTC)"), "updated_at"),
+    Column(_("Archived at (UTC)"), "archived_at"),
+)
+
+
 @admin.register(Book)
-class BookAdmin(admin.ModelAdmin):
+class BookAdmin(ImportAdminMixin, ExportAdminMixin, admin.ModelAdmin):
     form = BookAdminForm
     list_display = ("title", "authors_display", "isbn", "language", "published_display", "archived_at")
     list_filter = (ArchivedFilter, "language", "created_at")
@@ -120,6 +148,35 @@ class BookAdmin(admin.ModelAdmin):
     )
     actions = ("archive_books", "restore_books")
     list_per_page = 50
+    change_list_template = "admin/change_list_import_export.html"
+
+    # --- import (tasks.admin_imports) and export (core.admin_exports) ---------------------------
+    import_task = book_import_file_task
+    import_extensions = (".csv", ".jsonl", ".ndjson", ".json")
+    import_help = _(
+        "CSV with a header row, or JSON lines (one object per line). title, authors and isbn are "
+        "required; subtitle, publisher, published_date, language, page_count, tags and description "
+        "are optional. Several authors or tags in one CSV cell are separated by “;”. Books are "
+        "matched by ISBN: new ones are added, changed ones updated."
+    )
+    export_columns = EXPORT_COLUMNS
+
+    def import_check(self, *, content, filename):
+        try:
+            file_format = check_import_file(content=content, filename=filename, strict=True)
+        except ImportFileError as error:
+            raise ImportRefused(str(error)) from None
+        return data_lines(content, header=file_format == CSV)
+
+    def import_report_figures(self, report):
+        return [
+            (_("Rows read"), report["rows"]),
+            (_("Created"), report["created"]),
+            (_("Updated"), report["updated"]),
+            (_("Unchanged (already stored)"), report["unchanged"]),
+            (_("Repeated in the file"), report["duplicates"]),
+            (_("Invalid"), report["invalid"]),
+        ]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, ArrayField):

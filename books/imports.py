@@ -22,6 +22,7 @@ from typing import TextIO
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from access.actor import current_actor
@@ -91,7 +92,7 @@ def decode_import_file(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportFileError(f"The file is not UTF-8 text (byte {error.start}).") from None
+        raise ImportFileError(_("The file is not UTF-8 text (byte %(byte)s).") % {"byte": error.start}) from None
 
 
 def detect_format(*, filename: str = "", first_line: str = "") -> str:
@@ -101,15 +102,37 @@ def detect_format(*, filename: str = "", first_line: str = "") -> str:
     return JSONL if first_line.lstrip().startswith("{") else CSV
 
 
-def check_import_file(*, content: str, filename: str = "") -> str:
-    """Refuse, before queueing, a file that cannot be imported at all; returns its format."""
+def check_import_file(*, content: str, filename: str = "", strict: bool = False) -> str:
+    """Refuse, before queueing, a file that cannot be imported at all; returns its format. With
+    `strict` (the admin), a column or key that is not a book field is refused too, rather than
+    reported and ignored."""
     stream = io.StringIO(content)
     file_format = detect_format(filename=filename, first_line=_peek_first_line(stream))
     if not content.strip():
-        raise ImportFileError("The file is empty.")
-    if file_format == CSV:
-        _csv_header(csv.reader(stream))
+        raise ImportFileError(_("The file is empty."))
+    names = set(_csv_header(csv.reader(stream))) if file_format == CSV else set()
+    if strict and file_format == JSONL:
+        names = _jsonl_keys(stream)
+    unknown = sorted(names - set(IMPORT_FIELDS))
+    if strict and unknown:
+        raise ImportFileError(
+            _("Unknown column(s): %(unknown)s. Columns may be: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(IMPORT_FIELDS)}
+        )
     return file_format
+
+
+def _jsonl_keys(stream: TextIO) -> set[str]:
+    """Every key of the file's JSON objects (lines that are not one are the import's to report)."""
+    keys: set[str] = set()
+    for text in stream:
+        try:
+            record = json.loads(text) if text.strip() else None
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            keys.update(str(key).strip().lower() for key in record)
+    return keys
 
 
 def book_import(
@@ -205,14 +228,14 @@ def _csv_header(reader) -> list[str]:
     try:
         header = [name.strip().lower() for name in next(reader)]
     except StopIteration:
-        raise ImportFileError("The file is empty.") from None
+        raise ImportFileError(_("The file is empty.")) from None
     except csv.Error as error:
-        raise ImportFileError(f"The header row is not valid CSV: {error}.") from None
+        raise ImportFileError(_("The header row is not valid CSV: %(error)s.") % {"error": error}) from None
     missing = [name for name in REQUIRED_FIELDS if name not in header]
     if missing:
         raise ImportFileError(
-            f"The header row lacks the column(s) {', '.join(missing)}; "
-            f"known columns: {', '.join(IMPORT_FIELDS)}."
+            _("The header row lacks the column(s) %(missing)s; known columns: %(known)s.")
+            % {"missing": ", ".join(missing), "known": ", ".join(IMPORT_FIELDS)}
         )
     return header
 
@@ -350,7 +373,7 @@ def _flush(
     }
     to_create, to_update, changed_fields = [], [], set()
     unchanged = 0
-    for isbn, (_, fields) in batch.items():
+    for isbn, (_line, fields) in batch.items():
         book = existing.get(isbn)
         if book is None:
             to_create.append(Book(**fields))

@@ -1,9 +1,12 @@
-"""Background work for books: the import started by POST /api/books/import/."""
+"""Background work for books: the imports started by POST /api/books/import/ and in the admin."""
 
 from celery import shared_task
+from django.utils import translation
 
 from access.actor import acting_as
 from books.imports import book_import
+from tasks.base import BaseTask
+from tasks.imports import import_job_finish, import_job_get
 
 TASK_ACTOR = "task:import_books"
 
@@ -16,3 +19,23 @@ def import_books(content: str, filename: str = "", requested_by: str = "") -> di
     result = summary.as_dict()
     result["requested_by"] = requested_by
     return result
+
+
+@shared_task(base=BaseTask, bind=True, name="books.import_file")
+def book_import_file_task(self, job_id: str) -> dict:
+    """Import a file uploaded in the admin (a tasks.ImportJob) through books.imports, as the
+    person who uploaded it; the progress is the task's state, the result the report."""
+    job = import_job_get(job_id=job_id)
+    if job is None:
+        raise LookupError(f"No import job {job_id}.")
+    if job.report is not None:  # a message delivered twice: the file is imported already
+        return job.report
+    with acting_as(job.actor), translation.override(job.language or None):
+        summary = book_import(
+            source=job.content,
+            filename=job.filename,
+            progress=lambda summary: self.report_progress(summary.rows, job.rows_total),
+        )
+    report = summary.as_dict()
+    import_job_finish(job=job, report=report)
+    return report

@@ -1,13 +1,13 @@
-"""Back office for companies: search, filters, history in words, actions; writes go through
-companies.services."""
+"""Back office for companies: search, filters, history in words, actions, import and export;
+writes go through companies.services (and imports through companies.imports)."""
 
 import json
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.db.models.functions import Substr
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -21,12 +21,17 @@ from companies import cnpj as cnpj_value
 from companies import enrichment, selectors, services
 from companies import tasks as company_tasks
 from companies.admin_rows import HISTORY_FORMATTERS, ROW_FIELDS, row_formsets
+from companies.imports import ImportFileError, check_import_file
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
 from core.admin_actions import Skip, split_selection
+from core.admin_exports import ExportAdminMixin
 from core.admin_history import HISTORY_TYPES, HistoryRow, changes_in_words
 from core.admin_versions import StaleEdit, VersionedFormMixin
 from core.exceptions import ServiceUnavailable
+from core.exports import Column
+from tasks.admin_imports import ImportAdminMixin, ImportRefused
+from tasks.imports import data_lines
 from tasks.services import broker_check
 
 QUEUE_DOWN = _("The task queue is unavailable: nothing was queued. Try again shortly.")
@@ -136,8 +141,42 @@ class HeadOfficeFilter(admin.SimpleListFilter):
         return queryset.exclude(branch=cnpj_value.HEAD_OFFICE_BRANCH)
 
 
+def _cnpj_formatted_sql():
+    """`12.345.678/0001-95` from the stored 14 characters, as cnpj_value.format_cnpj writes it."""
+    parts = [Substr("cnpj", 1, 2), Value("."), Substr("cnpj", 3, 3), Value("."), Substr("cnpj", 6, 3), Value("/")]
+    return Concat(*parts, Substr("cnpj", 9, 4), Value("-"), Substr("cnpj", 13, 2))
+
+
+EXPORT_COLUMNS = (
+    Column(_("CNPJ"), "cnpj", cnpj_value.format_cnpj, sql=_cnpj_formatted_sql),
+    Column(_("Legal name"), "legal_name"),
+    Column(_("Trade name"), "trade_name"),
+    Column(_("Registration status"), "registration_status"),
+    Column(_("Status date"), "status_date"),
+    Column(_("Opened on"), "opened_on"),
+    Column(_("Legal nature"), "legal_nature"),
+    Column(_("Size"), "size"),
+    Column(_("Share capital"), "share_capital"),
+    Column(_("Main CNAE"), "main_activity_code"),
+    Column(_("Main CNAE description"), "main_activity_description"),
+    Column(_("Street"), "street"),
+    Column(_("Number"), "street_number"),
+    Column(_("Complement"), "complement"),
+    Column(_("District"), "district"),
+    Column(_("City"), "city"),
+    Column(_("UF"), "state"),
+    Column(_("CEP"), "zip_code"),
+    Column(_("Email"), "email"),
+    Column(_("Phone"), "phone"),
+    Column(_("Enrichment status"), "enrichment_status"),
+    Column(_("Registry synced at (UTC)"), "registry_synced_at"),
+    Column(_("Created at (UTC)"), "created_at"),
+    Column(_("Updated at (UTC)"), "updated_at"),
+)
+
+
 @admin.register(Company)
-class CompanyAdmin(SimpleHistoryAdmin):
+class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
     form = CompanyAdminForm
     list_display = (
         "cnpj_formatted",
@@ -191,6 +230,32 @@ class CompanyAdmin(SimpleHistoryAdmin):
 
     # --- never delete -----------------------------------------------------------------------
     change_list_template = "admin/companies/company/change_list.html"
+
+    # --- import (tasks.admin_imports) and export (core.admin_exports) ---------------------------
+    import_task = company_tasks.company_import_file_task
+    import_extensions = (".csv",)
+    import_help = _(
+        "A header row names the columns: cnpj (raw or formatted) and any editable company field "
+        "(legal_name, trade_name, city, state, ...; secondary_activities and partners as JSON). "
+        "CNPJs already stored are left alone; new companies get their registry lookup queued."
+    )
+    export_columns = EXPORT_COLUMNS
+
+    def import_check(self, *, content, filename):
+        try:
+            check_import_file(content=content)
+        except ImportFileError as error:
+            raise ImportRefused(str(error)) from None
+        return data_lines(content, header=True)
+
+    def import_report_figures(self, report):
+        return [
+            (_("Rows read"), report["rows"]),
+            (_("Inserted"), report["inserted"]),
+            (_("Already stored"), report["stored"]),
+            (_("Repeated in the file"), report["repeated"]),
+            (_("Invalid"), report["invalid"]),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         figures = enrichment.backlog_status()

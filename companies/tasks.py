@@ -1,5 +1,5 @@
 """Background work on companies: the backlog drainers, the first attempt at one company's
-registry lookup or Pipefy push, and the periodic refresh.
+registry lookup or Pipefy push, the periodic refresh, and the admin's file import.
 
 The durable record of pending work is the company row (companies.backlog), not a message: a
 message only says "there is work". So a lost, repeated or late message loses nothing and
@@ -18,8 +18,9 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from access.actor import acting_as
 from companies import backlog
 from companies.backlog import ENRICHMENT, PIPEFY, Queue
 from companies.models import Company, EnrichmentStatus
@@ -147,6 +148,27 @@ def companies_enrich_many_task(self, cnpjs: list[str]) -> dict:
 
 
 # --- queueing (used by services, views, admin and commands) --------------------------------
+@shared_task(base=BaseTask, bind=True, name="companies.import_file")
+def company_import_file_task(self, job_id: str) -> dict:
+    """Import a CSV file uploaded in the admin (a tasks.ImportJob) through companies.imports, as
+    the person who uploaded it; the progress is the task's state, the result the report."""
+    from companies.imports import company_import
+    from tasks.imports import import_job_finish, import_job_get
+
+    job = import_job_get(job_id=job_id)
+    if job is None:
+        raise LookupError(f"No import job {job_id}.")
+    if job.report is not None:  # a message delivered twice: the file is imported already
+        return job.report
+    with acting_as(job.actor), translation.override(job.language or None):
+        tally = company_import(
+            source=job.content, progress=lambda tally: self.report_progress(tally.rows, job.rows_total)
+        )
+    report = tally.as_dict()
+    import_job_finish(job=job, report=report)
+    return report
+
+
 def _slot_key(kind: str, slot: int) -> str:
     return f"companies:backlog:{kind}:{slot}"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 
 from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
@@ -23,6 +24,11 @@ from core.exceptions import OUTAGE_EXCEPTIONS
 from integrations.errors import RateLimited, is_transient
 
 logger = logging.getLogger(__name__)
+
+# A running task's custom state while it reports how far it is (BaseTask.report_progress); the
+# task status API shows it as STARTED with `progress`.
+PROGRESS = "PROGRESS"
+PROGRESS_EVERY_SECONDS = 0.5
 
 
 def backoff_seconds(retries: int) -> float:
@@ -74,6 +80,18 @@ class BaseTask(Task):
                     "%s[%s] retry %s in %.0fs: %s", self.name, self.request.id, self.request.retries + 1, countdown, exc
                 )
                 raise self.retry(exc=exc, countdown=countdown, max_retries=self.max_attempts_retries) from exc
+
+    def report_progress(self, done: int, total: int | None, *, force: bool = False) -> None:
+        """Record how far the task is (`done` of `total` items) in its state, at most every
+        PROGRESS_EVERY_SECONDS unless `force`; does nothing when called as a plain function."""
+        request = self.request
+        if request.id is None or request.called_directly:
+            return
+        now = time.monotonic()
+        if not force and now - getattr(request, "progress_reported_at", 0.0) < PROGRESS_EVERY_SECONDS:
+            return
+        request.progress_reported_at = now
+        self.update_state(state=PROGRESS, meta={"done": done, "total": total})
 
     def _log_given_up(self, exc: BaseException) -> None:
         if self.request.called_directly:

@@ -8,6 +8,8 @@ from typing import Any
 from celery import states
 from django_celery_results.models import TaskResult
 
+from tasks.base import PROGRESS
+
 
 def task_result_get(*, task_id: str) -> TaskResult | None:
     return TaskResult.objects.filter(task_id=task_id).first()
@@ -21,6 +23,19 @@ def task_result_value(task_result: TaskResult) -> Any:
         return json.loads(task_result.result)
     except ValueError:
         return task_result.result
+
+
+def task_progress(task_result: TaskResult) -> dict | None:
+    """{"done", "total"} while a task reports its progress (tasks.base.BaseTask.report_progress)."""
+    if task_result.status != PROGRESS or not task_result.result:
+        return None
+    try:
+        progress = json.loads(task_result.result)
+    except ValueError:
+        return None
+    if not isinstance(progress, dict):
+        return None
+    return {"done": progress.get("done"), "total": progress.get("total")}
 
 
 def task_error_message(task_result: TaskResult) -> str:

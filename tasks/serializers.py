@@ -5,9 +5,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tasks.selectors import task_detail, task_error_message, task_result_value
+from tasks.base import PROGRESS
+from tasks.selectors import task_detail, task_error_message, task_progress, task_result_value
 
 STATUSES = [states.PENDING, states.STARTED, states.RETRY, states.SUCCESS, states.FAILURE]
+
+
+class TaskProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="Items (rows) done so far.")
+    total = serializers.IntegerField(allow_null=True, help_text="Items in all, when known.")
 
 
 class TaskStatusSerializer(serializers.Serializer):
@@ -19,9 +25,23 @@ class TaskStatusSerializer(serializers.Serializer):
     detail = serializers.SerializerMethodField(
         help_text="Set when the task was found stranded (its message lost): queued again, or given up, and why."
     )
+    progress = serializers.SerializerMethodField(
+        help_text="How far a running task that reports it has got (an import: rows read of the rows in the file); "
+        "null otherwise."
+    )
     created_at = serializers.DateTimeField(source="date_created")
     started_at = serializers.DateTimeField(source="date_started", allow_null=True)
     finished_at = serializers.SerializerMethodField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.status == PROGRESS:
+            data["status"] = states.STARTED  # running, and saying how far it is
+        return data
+
+    @extend_schema_field(TaskProgressSerializer(allow_null=True))
+    def get_progress(self, task_result):
+        return task_progress(task_result)
 
     @extend_schema_field(OpenApiTypes.ANY)
     def get_result(self, task_result):

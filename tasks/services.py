@@ -20,6 +20,7 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from core import outages
 from core.exceptions import OUTAGE_EXCEPTIONS, ServiceUnavailable
+from tasks.base import PROGRESS
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def _status(task_id: str) -> str:
 
 
 # --- the reconciler ----------------------------------------------------------------------------
-UNFINISHED = (states.PENDING, states.RECEIVED, states.STARTED, states.RETRY)
+UNFINISHED = (states.PENDING, states.RECEIVED, states.STARTED, states.RETRY, PROGRESS)
 
 
 def broker_task_ids() -> set[str]:

@@ -6,8 +6,10 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from access.authentication import StaffSessionAuthentication
 from tasks.selectors import task_result_get
 from tasks.serializers import TaskStatusSerializer
 
@@ -16,6 +18,9 @@ TASK_ID = re.compile(r"[\w\-.:]{1,255}")
 
 
 class TaskStatusView(APIView):
+    # The admin's progress pages poll this with the staff member's session (after the API's own).
+    authentication_classes = (*api_settings.DEFAULT_AUTHENTICATION_CLASSES, StaffSessionAuthentication)
+
     @extend_schema(summary="The status of a background task", responses=TaskStatusSerializer, tags=["tasks"])
     def get(self, request, task_id: str):
         task_result = task_result_get(task_id=task_id) if TASK_ID.fullmatch(task_id) else None

@@ -75,7 +75,7 @@ def test_running_twice_inserts_nothing_the_second_time(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_workers_insert_every_row_once_with_history(tmp_path):
-    from companies.management.commands.import_companies import BatchWriter
+    from companies.imports import BatchWriter
 
     writer = BatchWriter(workers=3, on_done=print, enrich=True)
     writer.close()

@@ -574,6 +574,12 @@ CELERY_BEAT_SCHEDULE = {
 # modest. Bigger files: `manage.py import_books FILE`.
 BOOKS_IMPORT_MAX_BYTES = env.int("BOOKS_IMPORT_MAX_BYTES", default=1_048_576)
 
+# --- The admin's import and export -----------------------------------------------------------
+# Largest file the admin's import accepts (its text is stored in the database until imported).
+ADMIN_IMPORT_MAX_BYTES = env.int("ADMIN_IMPORT_MAX_BYTES", default=5_242_880)
+# Most rows an XLSX export may hold (it is built before it is sent); CSV exports have no limit.
+ADMIN_EXPORT_XLSX_MAX_ROWS = env.int("ADMIN_EXPORT_XLSX_MAX_ROWS", default=100_000)
+
 if SENTRY_DSN:
     from core.sentry import sentry_setup
 
