@@ -312,7 +312,7 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Companies & Books back off
 # The admin index's dashboard (config.dashboard, decision 0043): its figures are cached this many
 # seconds; exact company counts get this many milliseconds, after which PostgreSQL's estimates are shown.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
-DASHBOARD_EXACT_COUNT_MS = env.int("DASHBOARD_EXACT_COUNT_MS", default=400)
+DASHBOARD_EXACT_COUNT_MS = env.int("DASHBOARD_EXACT_COUNT_MS", default=300)
 API_KEY = env.str("API_KEY", default="")  # the seed deployment's single full-access key
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 

@@ -99,7 +99,7 @@ def test_company_figures_match_the_data_and_each_link_shows_exactly_those_rows(a
     # The UF chart is ordered by count; each bar is as long as its share of the largest.
     uf_chart = next(chart for chart in admin_client.get("/admin/").context["dashboard"]["companies"]["charts"]
                     if chart.id == "chart-uf")
-    assert [bar.figure.key for bar in uf_chart.bars][0] == "state-SP"
+    assert uf_chart.bars[0].figure.key == "state-SP"
     assert uf_chart.bars[0].width == dashboard.BAR_AREA
     assert uf_chart.bars[1].width == round(dashboard.BAR_AREA / 3, 1)
 
