@@ -7,10 +7,12 @@ ceiling and the naive peer), drives bounded load from loopback with wrk and prin
 requests/s, p50 and p99, each as a ratio to the ceiling measured just before it (so a change
 in the machine's load during the run affects both sides of each ratio alike). Then the
 enrichment drain (bench/drain.py, its own servers): two Celery workers clearing 2,000 pending
-companies against rate-limited fake upstreams. Everything is stopped at the end.
+companies against rate-limited fake upstreams. Then the admin index with its dashboard
+(bench/dashboard.py, its own servers, the same number of companies): cold and warm cache, against
+500 ms. Everything is stopped at the end.
 
-    .venv/bin/python bench/run.py [--companies 1000000] [--books 100000] [--duration 8] [--only http|drain]
-        [--drain-companies 2000]
+    .venv/bin/python bench/run.py [--companies 1000000] [--books 100000] [--duration 8]
+        [--only http|drain|dashboard] [--drain-companies 2000] [--dashboard-books 10000]
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.books import generate_csv as generate_books_csv  # noqa: E402
+from bench.dashboard import run_dashboard  # noqa: E402
 from bench.drain import run_drain  # noqa: E402
 from bench.environment import production_env, stop_all  # noqa: E402
 from bench.export import run_export  # noqa: E402
@@ -362,10 +365,13 @@ def main():
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
-        "--only", choices=("http", "drain", "export"), help="run only the HTTP benchmarks, the drain or the export"
+        "--only",
+        choices=("http", "drain", "export", "dashboard"),
+        help="run only the HTTP benchmarks, the drain, the export or the admin dashboard",
     )
     parser.add_argument("--drain-companies", type=int, default=2000, help="pending companies (1%% unknown)")
     parser.add_argument("--drain-timeout", type=float, default=240, help="seconds before the drain gives up")
+    parser.add_argument("--dashboard-books", type=int, default=10_000, help="books loaded for the dashboard bench")
     args = parser.parse_args()
     if args.only in (None, "http"):
         if not shutil.which("wrk"):
@@ -381,6 +387,8 @@ def main():
         failed |= run_drain(**drain) is None
     if args.only in (None, "export"):
         failed |= run_export(companies=args.companies) is None
+    if args.only in (None, "dashboard"):
+        run_dashboard(companies=args.companies, books=args.dashboard_books, rounds=7)
     if failed:
         sys.exit(1)
 

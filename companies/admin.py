@@ -21,6 +21,7 @@ from companies import cnpj as cnpj_value
 from companies import enrichment, selectors, services
 from companies import tasks as company_tasks
 from companies.admin_rows import HISTORY_FORMATTERS, ROW_FIELDS, row_formsets
+from companies.backlog import ENRICHMENT, PIPEFY, PIPEFY_CARDED, PIPEFY_FAILED
 from companies.imports import ImportFileError, check_import_file
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
@@ -175,6 +176,29 @@ EXPORT_COLUMNS = (
 )
 
 
+class BacklogFilter(admin.SimpleListFilter):
+    """Where a company stands in the two work queues (companies.backlog), as the dashboard counts it."""
+
+    title = _("backlog")
+    parameter_name = "backlog"
+    CHOICES = {
+        "enrichment_waiting": (_("Enrichment: waiting"), lambda now: ENRICHMENT.waiting(now)),
+        "enrichment_in_progress": (_("Enrichment: in progress"), lambda now: ENRICHMENT.in_progress(now)),
+        "pipefy_waiting": (_("Pipefy: waiting"), lambda now: PIPEFY.waiting(now)),
+        "pipefy_in_progress": (_("Pipefy: in progress"), lambda now: PIPEFY.in_progress(now)),
+        "pipefy_failed": (_("Pipefy: failed"), lambda now: PIPEFY_FAILED),
+        "pipefy_card": (_("Pipefy: has a card"), lambda now: PIPEFY_CARDED),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _condition) in self.CHOICES.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.CHOICES:
+            return queryset
+        return queryset.filter(self.CHOICES[self.value()][1](timezone.now()))
+
+
 @admin.register(Company)
 class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
     form = CompanyAdminForm
@@ -187,7 +211,7 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
         "enrichment_status",
         "updated_at",
     )
-    list_filter = ("registration_status", "state", "enrichment_status", HeadOfficeFilter)
+    list_filter = ("registration_status", "state", "enrichment_status", BacklogFilter, HeadOfficeFilter)
     search_fields = ("legal_name", "trade_name")
     search_help_text = "CNPJ (raw or formatted, or its beginning), legal name or trade name."
     ordering = ("cnpj",)

@@ -51,9 +51,20 @@ class Queue:
     def unclaimed(self, now: datetime) -> Q:
         return Q(**{f"{self.claimed}__isnull": True}) | Q(**{f"{self.claimed}__lt": now})
 
+    def waiting(self, now: datetime) -> Q:
+        """Queued (due now or later) and not claimed by a worker."""
+        return Q(**{f"{self.due}__isnull": False}) & self.unclaimed(now)
+
+    def in_progress(self, now: datetime) -> Q:
+        """Claimed by a worker now."""
+        return Q(**{f"{self.due}__isnull": False}) & Q(**{f"{self.claimed}__gte": now})
+
 
 ENRICHMENT = Queue("enrichment")
 PIPEFY = Queue("pipefy")
+# The Pipefy push's outcomes kept on the row: a card, or the reason the push failed for good.
+PIPEFY_CARDED = ~Q(pipefy_card_id="")
+PIPEFY_FAILED = Q(pipefy_card_id="") & ~Q(pipefy_error="")
 
 
 def queue_request(queue: Queue, companies: QuerySet, *, at: datetime | None = None, dry_run: bool = False) -> int:
@@ -121,6 +132,6 @@ def queue_counts(queue: Queue) -> dict[str, int]:
     """{queued: work due now or later, unclaimed; in_progress: claimed now}."""
     now = timezone.now()
     counts = Company.objects.filter(**{f"{queue.due}__isnull": False}).aggregate(
-        total=Count("pk"), in_progress=Count("pk", filter=Q(**{f"{queue.claimed}__gte": now}))
+        queued=Count("pk", filter=queue.waiting(now)), in_progress=Count("pk", filter=queue.in_progress(now))
     )
-    return {"queued": counts["total"] - counts["in_progress"], "in_progress": counts["in_progress"]}
+    return {"queued": counts["queued"], "in_progress": counts["in_progress"]}

@@ -1,6 +1,7 @@
 """The back office's admin site: Django's, with a tidy index. The framework's internal models
 (token blacklist, periodic-task schedules, task results, second-factor devices) are grouped in
-one "Sistema" section, shown to superusers only; staff see the data they work on."""
+one "Sistema" section, shown to superusers only; staff see the data they work on, with the
+dashboard's figures above it (config.dashboard)."""
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
@@ -13,6 +14,12 @@ class BackOfficeSite(admin.AdminSite):
     site_header = _("Companies & Books back office")
     site_title = _("Back office")
     index_title = _("Administration")
+
+    def index(self, request, extra_context=None):
+        from config.dashboard import dashboard_for  # imports the models: not before the apps are ready
+
+        context = {**(extra_context or {}), "dashboard": dashboard_for(request, self)}
+        return super().index(request, context)
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)

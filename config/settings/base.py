@@ -311,6 +311,10 @@ SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 3600)
 # Superusers must use two-factor sign-in (TOTP) in the admin; any staff user may turn it on.
 ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Companies & Books back office")
+# The admin index's dashboard (config.dashboard, decision 0043): its figures are cached this many
+# seconds; exact company counts get this many milliseconds, after which PostgreSQL's estimates are shown.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+DASHBOARD_EXACT_COUNT_MS = env.int("DASHBOARD_EXACT_COUNT_MS", default=300)
 API_KEY = env.str("API_KEY", default="")  # the seed deployment's single full-access key
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 # How long each web process keeps an API key's record (access.key_records): a key revoked in one
@@ -422,6 +426,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the project's own (the admin dashboard's style sheet)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
