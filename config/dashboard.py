@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import pymongo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, connections, router, transaction
@@ -25,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from psycopg.errors import QueryCanceled
+from pymongo.errors import ExecutionTimeout, NetworkTimeout
 
 from books.admin import ArchivedFilter
 from books.models import Book
@@ -40,6 +42,7 @@ from integrations.guard import provider_guard
 logger = logging.getLogger(__name__)
 
 CACHE_KEY = "dashboard:v1:{}"
+LAST_BOOKS_KEY = "dashboard:v1:books:last-counted"
 TASK_WINDOW = timedelta(hours=24)
 # The backlog figures, each a value of the company list's backlog filter (companies.admin).
 BACKLOG_FIGURES = ("enrichment_waiting", "enrichment_in_progress", "pipefy_waiting", "pipefy_in_progress",
@@ -160,24 +163,41 @@ def task_figures() -> dict:
     return {"at": time.time(), "since": since.isoformat(), "failures": failures}
 
 
+def _ran_out_of_time(error: BaseException | None) -> bool:
+    """Whether `error` (or what it wraps: Django wraps the driver's errors) is pymongo.timeout's."""
+    while error is not None:
+        if isinstance(error, (ExecutionTimeout, NetworkTimeout)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def book_figures() -> dict | None:
-    """Books by language and the archived count; None while MongoDB is unavailable."""
+    """Books by language and the archived count, counted within DASHBOARD_EXACT_COUNT_MS; when
+    counting takes longer, the last figures counted in time (marked late), or {"slow": True}
+    when there are none yet; None while MongoDB is unavailable."""
     if outages.MONGODB.down_for():
         return None
     try:
-        by_language = {
-            row["language"]: row["books"]
-            for row in Book.objects.order_by().values("language").annotate(books=Count("pk"))
-        }
-        archived = Book.objects.archived().count()
-    except Exception as error:  # only an outage is handled here; anything else is raised again
+        with pymongo.timeout(settings.DASHBOARD_EXACT_COUNT_MS / 1000):
+            by_language = {
+                row["language"]: row["books"]
+                for row in Book.objects.order_by().values("language").annotate(books=Count("pk"))
+            }
+            archived = Book.objects.archived().count()
+    except Exception as error:  # a timeout or an outage is handled here; anything else is raised again
+        if _ran_out_of_time(error):  # slow, or a hung server: either way, not waited for
+            logger.info("dashboard: book counts took over %s ms", settings.DASHBOARD_EXACT_COUNT_MS)
+            return {**(cache.get(LAST_BOOKS_KEY) or {"slow": True}), "late": True}
         outage = outage_in(error)
         if outage is None:
             raise
         outages.MONGODB.trip(outage)
         outages.log_unavailable(logger, "dashboard: book figures unavailable", outage)
         return None
-    return {"at": time.time(), "language": by_language, "archived": archived}
+    figures = {"at": time.time(), "language": by_language, "archived": archived}
+    cache.set(LAST_BOOKS_KEY, figures, timeout=None)  # what a slow count falls back on
+    return figures
 
 
 def provider_states() -> dict[str, str]:
@@ -264,6 +284,10 @@ def freshness(figures: dict) -> str:
         minutes = max(0, round((time.time() - figures["statistics_at"]) / 60))
         return gettext("Estimated by PostgreSQL from statistics gathered %(minutes)d min ago.") % {"minutes": minutes}
     seconds = max(0, round(time.time() - figures["at"]))
+    if figures.get("late"):
+        return gettext("Counting took too long just now; these figures are from %(seconds)d s ago.") % {
+            "seconds": seconds
+        }
     return gettext("Updated %(seconds)d s ago.") % {"seconds": seconds}
 
 
@@ -328,6 +352,8 @@ def task_section(figures: dict) -> dict:
 def book_section(figures: dict | None) -> dict:
     if figures is None:
         return {"unavailable": True}
+    if figures.get("slow"):
+        return {"unavailable": False, "slow": True}
     by_language = [
         Figure(f"language-{code or 'none'}", code or gettext("(no language)"), count,
                changelist(Book, language__exact=code))
@@ -335,6 +361,7 @@ def book_section(figures: dict | None) -> dict:
     ]
     return {
         "unavailable": False,
+        "late": bool(figures.get("late")),
         "total": Figure("books", _("Books"), sum(figures["language"].values()), changelist(Book)),
         "archived": Figure("books_archived", _("Archived"), figures["archived"],
                            changelist(Book, **{ArchivedFilter.parameter_name: "archived"})),

@@ -312,9 +312,10 @@ SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 3600)
 ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Companies & Books back office")
 # The admin index's dashboard (config.dashboard, decision 0043): its figures are cached this many
-# seconds; exact company counts get this many milliseconds, after which PostgreSQL's estimates are shown.
+# seconds; exact company counts get this many milliseconds, after which PostgreSQL's estimates are shown
+# (book counts too, after which the last figures counted in time are shown).
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
-DASHBOARD_EXACT_COUNT_MS = env.int("DASHBOARD_EXACT_COUNT_MS", default=300)
+DASHBOARD_EXACT_COUNT_MS = env.int("DASHBOARD_EXACT_COUNT_MS", default=200)
 API_KEY = env.str("API_KEY", default="")  # the seed deployment's single full-access key
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 # How long each web process keeps an API key's record (access.key_records): a key revoked in one

@@ -250,3 +250,25 @@ def test_mongodb_down_the_books_part_says_unavailable(admin_client, mongo_server
     finally:
         mongo_server.restart()
         outages.MONGODB.clear()
+
+
+@pytest.mark.slow
+def test_a_hung_book_database_costs_the_page_its_budget_and_shows_the_last_figures(
+    admin_client, mongo_server, companies, settings
+):
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    settings.DASHBOARD_EXACT_COUNT_MS = 300
+    BookFactory(language="pt")
+    assert _figures(admin_client.get("/admin/"))["books"].count == 1
+    try:
+        with mongo_server.paused():
+            started = time.monotonic()
+            response = admin_client.get("/admin/")
+            elapsed = time.monotonic() - started
+    finally:
+        outages.MONGODB.clear()
+    assert response.status_code == 200 and elapsed < 2
+    books = response.context["dashboard"]["books"]
+    assert books["late"] is True and _figures(response)["books"].count == 1  # the last figures counted in time
+    assert _figures(response)["companies"].count == 7
+    assert _figures(admin_client.get("/admin/"))["books"].count == 1  # counted again once it answers
