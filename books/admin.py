@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_mongodb_backend.fields import ArrayField
 
@@ -21,11 +22,18 @@ from books.selectors import book_get, book_history
 from core.admin_versions import StaleEdit, VersionedFormMixin
 
 RECENT_CHANGES = 10
+HISTORY_KINDS = {
+    "created": _("created"),
+    "changed": _("changed"),
+    "deleted": _("deleted"),
+    "archived": _("archived"),
+    "restored": _("restored"),
+}
 
 
 class BookAdminForm(VersionedFormMixin, forms.ModelForm):
     published = forms.CharField(
-        label="Published", required=False, help_text="YYYY-MM-DD, YYYY-MM or YYYY, as printed."
+        label=_("Published"), required=False, help_text=_("YYYY-MM-DD, YYYY-MM or YYYY, as printed.")
     )
 
     class Meta:
@@ -69,11 +77,11 @@ def _changed_fields(entry) -> str:
 
 
 class ArchivedFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return (("active", "In the catalogue"), ("archived", "Archived"))
+        return (("active", _("In the catalogue")), ("archived", _("Archived")))
 
     def queryset(self, request, queryset):
         if self.value() == "active":
@@ -93,8 +101,8 @@ class BookAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at", "archived_at", "recent_changes")
     fieldsets = (
         (None, {"fields": ("title", "subtitle", "authors", "isbn", "publisher", "published", "language", "version")}),
-        ("Details", {"fields": ("page_count", "tags", "description")}),
-        ("Record", {"fields": ("created_at", "updated_at", "archived_at", "recent_changes")}),
+        (_("Details"), {"fields": ("page_count", "tags", "description")}),
+        (_("Record"), {"fields": ("created_at", "updated_at", "archived_at", "recent_changes")}),
     )
     actions = ("archive_books", "restore_books")
     list_per_page = 50
@@ -103,18 +111,18 @@ class BookAdmin(admin.ModelAdmin):
         if isinstance(db_field, ArrayField):
             # Names such as "Tolkien, J. R. R." hold commas; the CSV import uses ";" too.
             kwargs["delimiter"] = LIST_SEPARATOR
-            kwargs.setdefault("help_text", f"Separate entries with “{LIST_SEPARATOR}”.")
+            kwargs.setdefault("help_text", _("Separate entries with “%(separator)s”.") % {"separator": LIST_SEPARATOR})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    @admin.display(description="authors")
+    @admin.display(description=_("authors"))
     def authors_display(self, book):
         return "; ".join(book.authors)
 
-    @admin.display(description="published", ordering="published_date")
+    @admin.display(description=_("published"), ordering="published_date")
     def published_display(self, book):
         return str(book.published) if book.published else "—"
 
-    @admin.display(description="recent changes")
+    @admin.display(description=_("recent changes"))
     def recent_changes(self, book):
         if book.pk is None:
             return "—"
@@ -125,7 +133,7 @@ class BookAdmin(admin.ModelAdmin):
             (
                 (
                     date_format(timezone.localtime(entry.date), "DATETIME_FORMAT"),
-                    entry.kind,
+                    HISTORY_KINDS.get(entry.kind, entry.kind),
                     entry.actor,
                     _changed_fields(entry),
                 )
@@ -169,7 +177,7 @@ class BookAdmin(admin.ModelAdmin):
         obj.pk, obj._state = saved.pk, saved._state
         obj.created_at, obj.updated_at = saved.created_at, saved.updated_at
 
-    @admin.action(description="Archive selected books", permissions=["change"])
+    @admin.action(description=_("Archive selected books"), permissions=["change"])
     def archive_books(self, request, queryset):
         books = list(queryset.active())
         for book in books:
@@ -177,7 +185,7 @@ class BookAdmin(admin.ModelAdmin):
         message = ngettext("Archived %d book.", "Archived %d books.", len(books)) % len(books)
         self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(description="Restore selected books", permissions=["change"])
+    @admin.action(description=_("Restore selected books"), permissions=["change"])
     def restore_books(self, request, queryset):
         books = list(queryset.archived())
         for book in books:

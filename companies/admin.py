@@ -9,19 +9,31 @@ from django.db.models import Q
 from django.db.models.functions import Substr
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from companies import cnpj as cnpj_value
-from companies import enrichment, services
+from companies import enrichment, formatting, services
 from companies import tasks as company_tasks
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
 from core.admin_versions import StaleEdit, VersionedFormMixin
 from core.exceptions import ServiceUnavailable
+from integrations.guard import COOLING_DOWN, OK, OPEN
 from tasks.services import broker_check
+
+# The API's messages stay English (core.localization); the back office says the same in its language.
+QUEUE_DOWN_MESSAGE = _("The task queue is unavailable: nothing was queued and nothing was stored. Try again shortly.")
+PIPEFY_NOT_CONFIGURED_MESSAGE = _(
+    "Pipefy is not configured on this server (PIPEFY_TOKEN and PIPEFY_PIPE_ID); nothing was queued."
+)
+PROVIDER_STATES = {OK: _("available"), COOLING_DOWN: _("cooling down"), OPEN: _("paused after failures")}
 
 _READ_ONLY = (
     "cnpj_formatted",
+    "zip_code_formatted",
+    "share_capital_formatted",
     "root",
     "is_head_office",
     *(name for name in BOOKKEEPING_FIELDS if name != "registry_payload"),
@@ -33,11 +45,15 @@ _READ_ONLY = (
 
 class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
     # Wider than the stored 14 characters: the formatted form (18) and separators are accepted.
-    cnpj = forms.CharField(label="CNPJ", max_length=32, help_text="Raw or formatted; letters in any case.")
+    cnpj = forms.CharField(label=_("CNPJ"), max_length=32, help_text=_("Raw or formatted; letters in any case."))
 
     class Meta:
         model = Company
         fields = ("cnpj", *services.EDITABLE_FIELDS)
+        help_texts = {
+            "share_capital": _("In reais, with a dot before the cents: 1234.56."),
+            "zip_code": _("8 digits, with or without the dash: 01310-100."),
+        }
 
     def full_clean(self):
         if self.is_bound:
@@ -57,7 +73,7 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
             try:
                 broker_check()
             except ServiceUnavailable as exc:
-                raise ValidationError(f"{exc.detail} Nothing was stored.", code="service_unavailable") from exc
+                raise ValidationError(QUEUE_DOWN_MESSAGE, code="service_unavailable") from exc
         return cleaned
 
     def clean_cnpj(self):
@@ -68,11 +84,11 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
 
 
 class HeadOfficeFilter(admin.SimpleListFilter):
-    title = "head office"
+    title = _("head office")
     parameter_name = "head_office"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Head office (0001)"), ("no", "Branch")]
+        return [("yes", _("Head office (0001)")), ("no", _("Branch"))]
 
     def queryset(self, request, queryset):
         if self.value() not in ("yes", "no"):
@@ -92,12 +108,14 @@ class CompanyAdmin(SimpleHistoryAdmin):
         "trade_name",
         "registration_status",
         "city_uf",
+        "zip_code_formatted",
+        "share_capital_formatted",
         "enrichment_status",
         "updated_at",
     )
     list_filter = ("registration_status", "state", "enrichment_status", HeadOfficeFilter)
     search_fields = ("legal_name", "trade_name")
-    search_help_text = "CNPJ (raw or formatted, or its beginning), legal name or trade name."
+    search_help_text = _("CNPJ (raw or formatted, or its beginning), legal name or trade name.")
     ordering = ("cnpj",)
     list_per_page = 50
     show_full_result_count = False
@@ -105,15 +123,15 @@ class CompanyAdmin(SimpleHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("cnpj", "legal_name", "trade_name", "version")}),
         (
-            "Registration",
+            _("Registration"),
             {"fields": ("registration_status", "status_date", "opened_on", "legal_nature", "size", "share_capital")},
         ),
         (
-            "Activities and partners",
+            _("Activities and partners"),
             {"fields": ("main_activity_code", "main_activity_description", "secondary_activities", "partners")},
         ),
         (
-            "Address and contact",
+            _("Address and contact"),
             {
                 "fields": (
                     "street", "street_number", "complement", "district", "city", "state", "zip_code",
@@ -122,7 +140,7 @@ class CompanyAdmin(SimpleHistoryAdmin):
             },
         ),
         (
-            "Registry (set by the enrichment and the Pipefy integration)",
+            _("Registry (set by the enrichment and the Pipefy integration)"),
             {
                 "fields": (
                     "enrichment_status", "enrichment_error", "registry_source", "registry_synced_at",
@@ -130,7 +148,7 @@ class CompanyAdmin(SimpleHistoryAdmin):
                 )
             },
         ),
-        ("Record", {"fields": ("root", "is_head_office", "created_at", "updated_at")}),
+        (_("Record"), {"fields": ("root", "is_head_office", "created_at", "updated_at")}),
     )
 
     # --- never delete -----------------------------------------------------------------------
@@ -138,7 +156,10 @@ class CompanyAdmin(SimpleHistoryAdmin):
 
     def changelist_view(self, request, extra_context=None):
         figures = enrichment.backlog_status()
-        figures["eta_text"] = enrichment.duration_text(figures["eta_seconds"])
+        eta = figures["eta_seconds"]
+        figures["eta_text"] = _("unknown (no provider available now)") if eta is None else enrichment.duration_text(eta)
+        for provider in (*figures["providers"].values(), figures["pipefy"]):
+            provider["state_text"] = PROVIDER_STATES.get(provider["state"], provider["state"])
         figures["pipefy_waiting"] = figures["pipefy"]["queued"] + figures["pipefy"]["in_progress"]
         return super().changelist_view(request, {**(extra_context or {}), "enrichment": figures})
 
@@ -153,20 +174,25 @@ class CompanyAdmin(SimpleHistoryAdmin):
     # --- background work: the same tasks as the API ---------------------------------------------
     actions = ("refresh_from_registry", "push_to_pipefy")
 
-    @admin.action(description="Refresh selected companies from the registry", permissions=["change"])
+    @admin.action(description=_("Refresh selected companies from the registry"), permissions=["change"])
     def refresh_from_registry(self, request, queryset):
-        self._enqueue_each(request, queryset, company_tasks.company_enrichment_enqueue, "registry refresh")
+        self._enqueue_each(request, queryset, company_tasks.company_enrichment_enqueue, _("registry refresh(es)"))
 
-    @admin.action(description="Push selected companies to Pipefy", permissions=["change"])
+    @admin.action(description=_("Push selected companies to Pipefy"), permissions=["change"])
     def push_to_pipefy(self, request, queryset):
         if not enrichment.pipefy_configured():
-            self.message_user(request, enrichment.PIPEFY_NOT_CONFIGURED, messages.ERROR)
+            self.message_user(request, PIPEFY_NOT_CONFIGURED_MESSAGE, messages.ERROR)
             return
         carded = queryset.exclude(pipefy_card_id="").count()
         uncarded = queryset.filter(pipefy_card_id="")
-        self._enqueue_each(request, uncarded, company_tasks.company_pipefy_enqueue, "Pipefy push")
+        self._enqueue_each(request, uncarded, company_tasks.company_pipefy_enqueue, _("Pipefy push(es)"))
         if carded:
-            self.message_user(request, f"{carded} already had a Pipefy card; left alone.", messages.INFO)
+            message = ngettext(
+                "%(count)d already had a Pipefy card; left alone.",
+                "%(count)d already had a Pipefy card; left alone.",
+                carded,
+            ) % {"count": carded}
+            self.message_user(request, message, messages.INFO)
 
     def _enqueue_each(self, request, queryset, enqueue, label):
         queued = 0
@@ -174,35 +200,52 @@ class CompanyAdmin(SimpleHistoryAdmin):
             try:
                 enqueue(cnpj=cnpj)
             except ServiceUnavailable:
-                message = f"The task queue is unavailable; {queued} {label}(s) queued."
-                self.message_user(request, message, messages.ERROR)
+                message = _("The task queue is unavailable; %(count)d %(label)s queued.")
+                self.message_user(request, message % {"count": queued, "label": label}, messages.ERROR)
                 return
             queued += 1
-        self.message_user(request, f"{queued} {label}(s) queued; see Task results for progress.", messages.SUCCESS)
+        message = _("%(count)d %(label)s queued; see Task results for progress.")
+        self.message_user(request, message % {"count": queued, "label": label}, messages.SUCCESS)
 
     # --- display ----------------------------------------------------------------------------
     def get_readonly_fields(self, request, obj=None):
         return (*_READ_ONLY, "cnpj") if obj is not None else _READ_ONLY
 
     def get_fieldsets(self, request, obj=None):
-        if obj is not None:
-            return self.fieldsets
-        # Adding: the registry section and timestamps are empty until the record exists.
-        return self.fieldsets[:4]
+        if obj is None:
+            # Adding: the registry section and timestamps are empty until the record exists.
+            return self.fieldsets[:4]
+        # A stored record shows its read-only values formatted: the CNPJ (it cannot change) and, to
+        # someone who may only view, the CEP and the share capital too.
+        shown = {"cnpj": "cnpj_formatted"}
+        if not self.has_change_permission(request, obj):
+            shown |= {"zip_code": "zip_code_formatted", "share_capital": "share_capital_formatted"}
+        return [
+            (title, {**options, "fields": tuple(shown.get(name, name) for name in options["fields"])})
+            for title, options in self.fieldsets
+        ]
 
-    @admin.display(description="CNPJ", ordering="cnpj")
+    @admin.display(description=_("CNPJ"), ordering="cnpj")
     def cnpj_formatted(self, company):
-        return company.cnpj_formatted
+        return formatting.format_cnpj(company.cnpj)
 
-    @admin.display(description="city/UF", ordering="city")
+    @admin.display(description=_("CEP"), ordering="zip_code")
+    def zip_code_formatted(self, company):
+        return formatting.format_cep(company.zip_code) or None
+
+    @admin.display(description=_("share capital"), ordering="share_capital")
+    def share_capital_formatted(self, company):
+        return formatting.format_brl(company.share_capital) or None
+
+    @admin.display(description=_("city/UF"), ordering="city")
     def city_uf(self, company):
         return "/".join(part for part in (company.city, company.state) if part)
 
-    @admin.display(description="head office", boolean=True)
+    @admin.display(description=_("head office"), boolean=True)
     def is_head_office(self, company):
         return company.is_head_office
 
-    @admin.display(description="raw registry payload")
+    @admin.display(description=_("raw registry payload"))
     def registry_payload_pretty(self, company):
         if company.registry_payload is None:
             return "-"
@@ -221,9 +264,9 @@ class CompanyAdmin(SimpleHistoryAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceUnavailable as exc:
+        except ServiceUnavailable:
             # The queue went down between the form check and the save: the save was rolled back.
-            self.message_user(request, f"{exc.detail} Nothing was stored; try again shortly.", messages.ERROR)
+            self.message_user(request, QUEUE_DOWN_MESSAGE, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
         except StaleEdit as exc:
             # Changed between the form's check and the save (under the row lock): nothing saved.

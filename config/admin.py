@@ -1,6 +1,7 @@
 """The back office's admin site: Django's, with a tidy index. The framework's internal models
 (token blacklist, periodic-task schedules, task results, second-factor devices) are grouped in
-one "Sistema" section, shown to superusers only; staff see the data they work on."""
+one "System" section ("Sistema" in Portuguese), shown to superusers only; staff see the data they
+work on."""
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
@@ -23,7 +24,7 @@ class BackOfficeSite(admin.AdminSite):
         if internal and request.user.is_superuser:
             kept.append(
                 {
-                    "name": _("Sistema"),
+                    "name": _("System"),
                     "app_label": "sistema",
                     "app_url": "",
                     "has_module_perms": True,

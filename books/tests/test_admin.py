@@ -56,8 +56,8 @@ def test_admin_lists_searches_filters_adds_and_edits(admin_client):
     assert dune.title == "Dune (50th anniversary)" and dune.published_date_precision == "year"
     assert [h.history_type for h in dune.history.all()] == ["~", "+"]
     shown = admin_client.get(change_url).content.decode()
-    assert "changed · user:admin · title, published_date, published_date_precision<br>" in shown
-    assert "created · user:admin</div>" in shown
+    assert "alterado · user:admin · title, published_date, published_date_precision<br>" in shown  # pt-BR by default
+    assert "criado · user:admin</div>" in shown
     assert not LogEntry.objects.filter(content_type__app_label="books").exists()  # nothing in SQL
 
     duplicate = admin_client.post(reverse("admin:books_book_add"), form_data(isbn="978-0-441-17271-9"))

@@ -52,7 +52,7 @@ def test_add_accepts_formatted_lower_case_cnpj_and_records_the_user(admin_client
 
 def test_add_refuses_invalid_and_duplicate_cnpjs(admin_client):
     stored = CompanyFactory()
-    for cnpj, message in [("11.222.333/0001-82", "check digits"), (stored.cnpj_formatted, "already exists")]:
+    for cnpj, message in [("11.222.333/0001-82", "dígitos verificadores"), (stored.cnpj_formatted, "já existe")]:
         response = admin_client.post(f"{CHANGELIST}add/", form_data(admin_client, f"{CHANGELIST}add/", cnpj=cnpj))
         assert response.status_code == 200
         assert message in str(response.context["adminform"].form.errors["cnpj"])

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.db import connection
 
 from access.actor import acting_as
@@ -71,6 +71,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="validate and report what would be inserted; write nothing"
         )
 
+    @no_translations  # operators read the commands' output in English, like the API's messages
     def handle(
         self, *args, path, batch_size, delimiter, encoding, workers, no_enrich=False, dry_run=False, **options
     ):
