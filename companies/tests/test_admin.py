@@ -112,3 +112,40 @@ def test_revert_to_a_past_version_goes_through_the_service(admin_client, admin_u
     latest = company.history.latest()
     assert latest.history_actor == f"user:{admin_user.username}"
     assert api.get(f"/api/companies/{company.cnpj}/").json()["trade_name"] == "Original"
+
+
+def test_the_list_shows_brazilian_formats_and_sao_paulo_time(admin_client):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    company = CompanyFactory(cnpj=numeric_cnpj(11221332), zip_code="01310100", share_capital=Decimal("1234.56"))
+    Company.objects.filter(pk=company.pk).update(updated_at=datetime(2024, 1, 31, 2, 5, tzinfo=UTC))
+    page = admin_client.get(CHANGELIST).content.decode()
+    row = page[page.index(f'href="{change_url(company)}"') :].split("</tr>")[0]
+    assert company.cnpj_formatted in row and "11.221.333/0001" in row
+    assert "01310-100" in row and "R$ 1.234,56" in row
+    assert "30/01/2024 23:05" in row  # 02:05 UTC is the evening before in São Paulo
+    assert "Razão social" in page and "Capital social" in page and "Situação cadastral" in page  # the headers
+
+    in_english = admin_client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "R$ 1,234.56" in in_english and "01310-100" in in_english and "Jan. 30, 2024, 11:05 p.m." in in_english
+
+
+def test_a_reader_sees_the_formatted_values_and_an_editor_the_plain_inputs(admin_client, make_user):
+    from decimal import Decimal
+
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    company = CompanyFactory(zip_code="01310100", share_capital=Decimal("50000"), status_date="2024-02-29")
+    reader = make_user(username="leitora", is_staff=True)
+    reader.groups.add(Group.objects.get(name="Leitores"))
+    client = Client()
+    client.force_login(reader)
+    page = client.get(change_url(company)).content.decode()
+    assert company.cnpj_formatted in page and "01310-100" in page and "R$ 50.000,00" in page
+    assert "29/02/2024" in page  # dd/mm/aaaa
+
+    form = admin_client.get(change_url(company)).content.decode()
+    assert 'name="share_capital" value="50000.00"' in form and 'name="zip_code" value="01310100"' in form
+    assert 'name="status_date" value="29/02/2024"' in form and company.cnpj_formatted in form
