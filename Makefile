@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 MS_PORT ?= 5000
 
-.PHONY: run test lint dist docs docs-serve bench worker beat gunicorn lock clean help
+.PHONY: run test lint dist docs docs-serve bench worker beat gunicorn lock messages clean help
 
 help:
 	@echo "make run    serve the app on http://127.0.0.1:$(MS_PORT) with embedded defaults"
@@ -14,6 +14,7 @@ help:
 	@echo "make docs   regenerate the configuration reference and build the documentation site into .run/site"
 	@echo "make docs-serve  serve the documentation on http://127.0.0.1:8000 with live reload"
 	@echo "make bench  run the benchmarks (results in bench/RESULTS.md)"
+	@echo "make messages  collect the back office's strings into locale/pt_BR (django.po) and compile django.mo"
 	@echo "make lock   recompile the hashed lock files requirements/{production,local,test}.txt from the .in files"
 
 $(VENV)/bin/activate:
@@ -53,6 +54,10 @@ test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 	$(MKDOCS) build --strict --quiet --site-dir .run/site
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The Portuguese catalogue: new strings get empty entries to translate; the compiled .mo is committed.
+messages: $(VENV)/.local-installed
+	$(PY) scripts/messages.py
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .

@@ -25,6 +25,13 @@ def _empty_cache():
 
 
 @pytest.fixture
+def in_english(settings):
+    """The back office in English, as for a visitor who asks for it (Portuguese is the default;
+    config/tests/test_localization.py and the Portuguese tests cover it)."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
 def client_anon():
     return APIClient()
 

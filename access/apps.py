@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessConfig(AppConfig):
     name = "access"
-    verbose_name = "API access"
+    verbose_name = _("API access")
 
     def ready(self):
         from django.db.models.signals import post_migrate

@@ -8,13 +8,14 @@ history row then says who acted: `user:<name>`, `api_key:<name>`, `task:<name>`,
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 from simple_history.signals import pre_create_historical_record
 
 from access.actor import current_actor, user_label
 
 
 class ActorHistoryFields(models.Model):
-    history_actor = models.CharField(max_length=150, blank=True, default="")
+    history_actor = models.CharField(_("actor"), max_length=150, blank=True, default="")
 
     class Meta:
         abstract = True

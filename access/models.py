@@ -3,6 +3,8 @@ of sign-ins; when a user's sessions were ended everywhere."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
@@ -23,14 +25,14 @@ class ServiceAPIKeyQuerySet(models.QuerySet):
 
 class ServiceAPIKey(AbstractAPIKey):
     read_only = models.BooleanField(
-        default=False, help_text="Read-only keys may use GET, HEAD and OPTIONS only."
+        _("read-only"), default=False, help_text=_("Read-only keys may use GET, HEAD and OPTIONS only.")
     )
 
     objects = BaseAPIKeyManager.from_queryset(ServiceAPIKeyQuerySet)()
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = "API key"
-        verbose_name_plural = "API keys"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def save(self, *args, **kwargs):
         key_records.changed()  # a new key too: its prefix may be remembered as unknown
@@ -70,7 +72,8 @@ class SignInRecord(models.Model):
         verbose_name_plural = _("sign-in records")
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.outcome}"
+        at = date_format(timezone.localtime(self.at), "DATETIME_FORMAT")
+        return f"{at} {self.username} {self.get_outcome_display()}"
 
 
 class SessionCutoff(models.Model):

@@ -45,7 +45,7 @@ NOT_ARCHIVED = ngettext_lazy("%(count)d was not archived", "%(count)d were not a
 
 class BookAdminForm(VersionedFormMixin, forms.ModelForm):
     published = forms.CharField(
-        label="Published", required=False, help_text="YYYY-MM-DD, YYYY-MM or YYYY, as printed."
+        label=_("Published"), required=False, help_text=_("YYYY-MM-DD, YYYY-MM or YYYY, as printed.")
     )
 
     class Meta:
@@ -96,11 +96,11 @@ def _history_row(entry) -> HistoryRow:
 
 
 class ArchivedFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return (("active", "In the catalogue"), ("archived", "Archived"))
+        return (("active", _("In the catalogue")), ("archived", _("Archived")))
 
     def queryset(self, request, queryset):
         if self.value() == "active":
@@ -143,8 +143,8 @@ class BookAdmin(ImportAdminMixin, ExportAdminMixin, admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at", "archived_at", "recent_changes")
     fieldsets = (
         (None, {"fields": ("title", "subtitle", "authors", "isbn", "publisher", "published", "language", "version")}),
-        ("Details", {"fields": ("page_count", "tags", "description")}),
-        ("Record", {"fields": ("created_at", "updated_at", "archived_at", "recent_changes")}),
+        (_("Details"), {"fields": ("page_count", "tags", "description")}),
+        (_("Record"), {"fields": ("created_at", "updated_at", "archived_at", "recent_changes")}),
     )
     actions = ("archive_books", "restore_books")
     list_per_page = 50
@@ -182,18 +182,18 @@ class BookAdmin(ImportAdminMixin, ExportAdminMixin, admin.ModelAdmin):
         if isinstance(db_field, ArrayField):
             # Names such as "Tolkien, J. R. R." hold commas; the CSV import uses ";" too.
             kwargs["delimiter"] = LIST_SEPARATOR
-            kwargs.setdefault("help_text", f"Separate entries with “{LIST_SEPARATOR}”.")
+            kwargs.setdefault("help_text", _("Separate entries with “%(separator)s”.") % {"separator": LIST_SEPARATOR})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    @admin.display(description="authors")
+    @admin.display(description=_("authors"))
     def authors_display(self, book):
         return "; ".join(book.authors)
 
-    @admin.display(description="published", ordering="published_date")
+    @admin.display(description=_("published"), ordering="published_date")
     def published_display(self, book):
         return str(book.published) if book.published else "—"
 
-    @admin.display(description="recent changes")
+    @admin.display(description=_("recent changes"))
     def recent_changes(self, book):
         if book.pk is None:
             return "—"

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BooksConfig(AppConfig):
     name = "books"
-    verbose_name = "Books"
+    verbose_name = _("Books")
     default_auto_field = "django_mongodb_backend.fields.ObjectIdAutoField"

@@ -84,6 +84,16 @@ class BookFilter(django_filters.FilterSet):
     include_archived = StrictBooleanFilter(method="parsed", help_text="Also list archived books: true/false/1/0.")
     ordering = django_filters.OrderingFilter(
         fields=(("title", "title"), ("published_date", "published_date"), ("created_at", "created_at")),
+        # Spelled out: django-filter formats its "(descending)" when the class is defined, in whatever
+        # language is active then, and the API (and its schema) is in English.
+        field_labels={
+            "title": "Title",
+            "-title": "Title (descending)",
+            "published_date": "Published date",
+            "-published_date": "Published date (descending)",
+            "created_at": "Created at",
+            "-created_at": "Created at (descending)",
+        },
         help_text="title, published_date or created_at; prefix with - for descending.",
     )
 

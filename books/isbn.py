@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import (
     InvalidChecksum,
@@ -13,21 +14,21 @@ from stdnum.exceptions import (
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 _REASONS = {
-    InvalidChecksum: ("invalid_check_digit", "The ISBN check digit is wrong."),
-    InvalidLength: ("invalid_length", "An ISBN has 10 or 13 digits."),
-    InvalidFormat: ("invalid_format", "An ISBN holds only digits (and a final X on ISBN-10)."),
-    InvalidComponent: ("invalid_prefix", "An ISBN-13 starts with 978 or 979."),
+    InvalidChecksum: ("invalid_check_digit", _("The ISBN check digit is wrong.")),
+    InvalidLength: ("invalid_length", _("An ISBN has 10 or 13 digits.")),
+    InvalidFormat: ("invalid_format", _("An ISBN holds only digits (and a final X on ISBN-10).")),
+    InvalidComponent: ("invalid_prefix", _("An ISBN-13 starts with 978 or 979.")),
 }
 
 
 def isbn13(value: str) -> str:
     """Return the 13 digits of a valid ISBN-10 or ISBN-13, or raise a ValidationError saying why."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError("An ISBN is required.", code="required")
+        raise ValidationError(_("An ISBN is required."), code="required")
     try:
         compact = stdnum_isbn.validate(value)
     except StdnumValidationError as error:
-        code, message = _REASONS.get(type(error), ("invalid", "Not a valid ISBN."))
+        code, message = _REASONS.get(type(error), ("invalid", _("Not a valid ISBN.")))
         raise ValidationError(message, code=code) from None
     return stdnum_isbn.to_isbn13(compact)
 
@@ -48,4 +49,4 @@ def isbn_display(value: str) -> str:
 def validate_isbn13(value: str) -> None:
     """Model validator: the stored value is the compact ISBN-13 form."""
     if isbn13(value) != value:
-        raise ValidationError("Store the ISBN as 13 digits without separators.", code="not_normalized")
+        raise ValidationError(_("Store the ISBN as 13 digits without separators."), code="not_normalized")

@@ -4,6 +4,7 @@ from functools import cache
 
 import pycountry
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 @cache
@@ -15,7 +16,7 @@ def normalize_language(value: str) -> str:
     code = (value or "").strip().lower()
     if code and code not in language_codes():
         raise ValidationError(
-            f"“{value}” is not an ISO 639-1 language code (two letters, such as en or pt).",
+            _("“%(value)s” is not an ISO 639-1 language code (two letters, such as en or pt).") % {"value": value},
             code="invalid_language",
         )
     return code

@@ -2,6 +2,7 @@
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_mongodb_backend.fields import ArrayField
 from django_mongodb_backend.queryset import MongoQuerySet
 from django_mongodb_backend.validators import ArrayMinLengthValidator
@@ -21,38 +22,45 @@ class BookQuerySet(MongoQuerySet):
 
 
 class Book(models.Model):
-    title = models.CharField(max_length=500)
-    subtitle = models.CharField(max_length=500, blank=True, default="")
+    title = models.CharField(_("title"), max_length=500)
+    subtitle = models.CharField(_("subtitle"), max_length=500, blank=True, default="")
     authors = ArrayField(
-        models.CharField(max_length=200), max_size=50, validators=[ArrayMinLengthValidator(1)]
+        models.CharField(max_length=200),
+        max_size=50,
+        validators=[ArrayMinLengthValidator(1)],
+        verbose_name=_("authors"),
     )
     isbn = models.CharField(
-        "ISBN-13", max_length=13, unique=True, validators=[validate_isbn13],
-        help_text="13 digits; ISBN-10 input is converted.",
+        _("ISBN-13"), max_length=13, unique=True, validators=[validate_isbn13],
+        help_text=_("13 digits; ISBN-10 input is converted."),
     )
-    publisher = models.CharField(max_length=200, blank=True, default="")
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True, default="")
     published_date = models.DateField(
-        null=True, blank=True, help_text="The first day of the period given by the precision."
+        _("published date"), null=True, blank=True, help_text=_("The first day of the period given by the precision.")
     )
     published_date_precision = models.CharField(
-        max_length=5, choices=Precision.choices, blank=True, default=""
+        _("published date precision"), max_length=5, choices=Precision.choices, blank=True, default=""
     )
     language = models.CharField(
-        max_length=2, blank=True, default="", validators=[validate_language], help_text="ISO 639-1"
+        _("language"), max_length=2, blank=True, default="", validators=[validate_language], help_text=_("ISO 639-1")
     )
-    page_count = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
-    tags = ArrayField(models.CharField(max_length=50), max_size=50, default=list, blank=True)
-    description = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    page_count = models.PositiveIntegerField(
+        _("page count"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    tags = ArrayField(models.CharField(max_length=50), max_size=50, default=list, blank=True, verbose_name=_("tags"))
+    description = models.TextField(_("description"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # No index: nearly every book matches `archived_at: null`, so one would only slow writes.
-    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
 
     objects = BookQuerySet.as_manager()
     # History rows are looked up by book id and date only; other indexes would only slow writes.
     history = MongoHistoricalRecords(no_db_index=["isbn"])
 
     class Meta:
+        verbose_name = _("book")
+        verbose_name_plural = _("books")
         ordering = ("-created_at", "-id")
         indexes = [
             # `unique=True` makes django-mongodb-backend 5.2.4 create a *partial* unique index

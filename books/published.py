@@ -13,12 +13,13 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Precision(models.TextChoices):
-    DAY = "day", "Day"
-    MONTH = "month", "Month"
-    YEAR = "year", "Year"
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
 
 
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?$")
@@ -39,15 +40,15 @@ class PartialDate:
         match = _PATTERN.match(str(text).strip())
         if not match:
             raise ValidationError(
-                "Use YYYY-MM-DD, YYYY-MM or YYYY.", code="invalid_date", params={"value": text}
+                _("Use YYYY-MM-DD, YYYY-MM or YYYY."), code="invalid_date", params={"value": text}
             )
         year, month, day = (int(match[name]) if match[name] else None for name in ("year", "month", "day"))
         if year < MIN_YEAR:
-            raise ValidationError(f"The year must be {MIN_YEAR} or later.", code="invalid_date")
+            raise ValidationError(_("The year must be %(year)d or later.") % {"year": MIN_YEAR}, code="invalid_date")
         try:
             start = date(year, month or 1, day or 1)
         except ValueError:
-            raise ValidationError("This date does not exist.", code="invalid_date") from None
+            raise ValidationError(_("This date does not exist."), code="invalid_date") from None
         precision = Precision.DAY if day else Precision.MONTH if month else Precision.YEAR
         return cls(start, precision)
 

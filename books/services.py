@@ -11,6 +11,7 @@ from threading import Lock
 from django.core.cache import cache
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from redis.exceptions import LockError, RedisError
 
 from books.listing import key_edges_note
@@ -40,7 +41,7 @@ class DuplicateIsbn(Exception):
     """Another book already has this ISBN; `existing` is that book (possibly archived)."""
 
     def __init__(self, existing: Book):
-        super().__init__(f"A book with ISBN {existing.isbn} already exists.")
+        super().__init__(_("A book with ISBN %(isbn)s already exists.") % {"isbn": existing.isbn})
         self.existing = existing
 
 

@@ -18,7 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from access.actor import actor_in_words
 from companies import cnpj as cnpj_value
-from companies import enrichment, selectors, services
+from companies import enrichment, formatting, selectors, services
 from companies import tasks as company_tasks
 from companies.admin_rows import HISTORY_FORMATTERS, ROW_FIELDS, row_formsets
 from companies.backlog import ENRICHMENT, PIPEFY, PIPEFY_CARDED, PIPEFY_FAILED
@@ -31,11 +31,14 @@ from core.admin_history import HISTORY_TYPES, HistoryRow, changes_in_words
 from core.admin_versions import StaleEdit, VersionedFormMixin
 from core.exceptions import ServiceUnavailable
 from core.exports import Column
+from integrations.guard import COOLING_DOWN, OK, OPEN
 from tasks.admin_imports import ImportAdminMixin, ImportRefused
 from tasks.imports import data_lines
 from tasks.services import broker_check
 
 QUEUE_DOWN = _("The task queue is unavailable: nothing was queued. Try again shortly.")
+# Adding a company: nothing is stored either.
+QUEUE_DOWN_MESSAGE = _("The task queue is unavailable: nothing was queued and nothing was stored. Try again shortly.")
 QUEUE_STOPPED = ngettext_lazy(
     "%(count)d not queued because the task queue stopped answering (try again shortly)",
     "%(count)d not queued because the task queue stopped answering (try again shortly)",
@@ -63,9 +66,12 @@ PUSH_RUNNING = ngettext_lazy("%(count)d is being pushed right now", "%(count)d a
 PUSH_WAITING = ngettext_lazy(
     "%(count)d is already waiting for its push", "%(count)d are already waiting for their push", "count"
 )
+PROVIDER_STATES = {OK: _("available"), COOLING_DOWN: _("cooling down"), OPEN: _("paused after failures")}
 
 _READ_ONLY = (
     "cnpj_formatted",
+    "zip_code_formatted",
+    "share_capital_formatted",
     "root",
     "is_head_office",
     *(name for name in BOOKKEEPING_FIELDS if name != "registry_payload"),
@@ -77,12 +83,16 @@ _READ_ONLY = (
 
 class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
     # Wider than the stored 14 characters: the formatted form (18) and separators are accepted.
-    cnpj = forms.CharField(label="CNPJ", max_length=32, help_text="Raw or formatted; letters in any case.")
+    cnpj = forms.CharField(label=_("CNPJ"), max_length=32, help_text=_("Raw or formatted; letters in any case."))
 
     class Meta:
         model = Company
         # The two lists are edited as rows (companies.admin_rows), not as typed JSON.
         fields = ("cnpj", *(name for name in services.EDITABLE_FIELDS if name not in ROW_FIELDS))
+        help_texts = {
+            "share_capital": _("In reais, with a dot before the cents: 1234.56."),
+            "zip_code": _("8 digits, with or without the dash: 01310-100."),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,7 +122,7 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
             try:
                 broker_check()
             except ServiceUnavailable as exc:
-                raise ValidationError(f"{exc.detail} Nothing was stored.", code="service_unavailable") from exc
+                raise ValidationError(QUEUE_DOWN_MESSAGE, code="service_unavailable") from exc
         return cleaned
 
     def rows_changed(self) -> list[str]:
@@ -127,11 +137,11 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
 
 
 class HeadOfficeFilter(admin.SimpleListFilter):
-    title = "head office"
+    title = _("head office")
     parameter_name = "head_office"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Head office (0001)"), ("no", "Branch")]
+        return [("yes", _("Head office (0001)")), ("no", _("Branch"))]
 
     def queryset(self, request, queryset):
         if self.value() not in ("yes", "no"):
@@ -208,12 +218,14 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
         "trade_name",
         "registration_status",
         "city_uf",
+        "zip_code_formatted",
+        "share_capital_formatted",
         "enrichment_status",
         "updated_at",
     )
     list_filter = ("registration_status", "state", "enrichment_status", BacklogFilter, HeadOfficeFilter)
     search_fields = ("legal_name", "trade_name")
-    search_help_text = "CNPJ (raw or formatted, or its beginning), legal name or trade name."
+    search_help_text = _("CNPJ (raw or formatted, or its beginning), legal name or trade name.")
     ordering = ("cnpj",)
     list_per_page = 50
     show_full_result_count = False
@@ -223,16 +235,16 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("cnpj", "legal_name", "trade_name", "version")}),
         (
-            "Registration",
+            _("Registration"),
             {"fields": ("registration_status", "status_date", "opened_on", "legal_nature", "size", "share_capital")},
         ),
         (
             # The secondary activities and the partners follow as rows (see change_form.html).
-            "Activities and partners",
+            _("Activities and partners"),
             {"fields": ("main_activity_code", "main_activity_description"), "classes": ("company-rows",)},
         ),
         (
-            "Address and contact",
+            _("Address and contact"),
             {
                 "fields": (
                     "street", "street_number", "complement", "district", "city", "state", "zip_code",
@@ -241,7 +253,7 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
             },
         ),
         (
-            "Registry (set by the enrichment and the Pipefy integration)",
+            _("Registry (set by the enrichment and the Pipefy integration)"),
             {
                 "fields": (
                     "enrichment_status", "enrichment_error", "registry_source", "registry_synced_at",
@@ -249,7 +261,7 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
                 )
             },
         ),
-        ("Record", {"fields": ("root", "is_head_office", "created_at", "updated_at")}),
+        (_("Record"), {"fields": ("root", "is_head_office", "created_at", "updated_at")}),
     )
 
     # --- never delete -----------------------------------------------------------------------
@@ -283,7 +295,10 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
 
     def changelist_view(self, request, extra_context=None):
         figures = enrichment.backlog_status()
-        figures["eta_text"] = enrichment.duration_text(figures["eta_seconds"])
+        eta = figures["eta_seconds"]
+        figures["eta_text"] = _("unknown (no provider available now)") if eta is None else enrichment.duration_text(eta)
+        for provider in (*figures["providers"].values(), figures["pipefy"]):
+            provider["state_text"] = PROVIDER_STATES.get(provider["state"], provider["state"])
         figures["pipefy_waiting"] = figures["pipefy"]["queued"] + figures["pipefy"]["in_progress"]
         return super().changelist_view(request, {**(extra_context or {}), "enrichment": figures})
 
@@ -394,20 +409,36 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
         return (*_READ_ONLY, "cnpj") if obj is not None else _READ_ONLY
 
     def get_fieldsets(self, request, obj=None):
-        if obj is not None:
-            return self.fieldsets
-        # Adding: the registry section and timestamps are empty until the record exists.
-        return self.fieldsets[:4]
+        if obj is None:
+            # Adding: the registry section and timestamps are empty until the record exists.
+            return self.fieldsets[:4]
+        # A stored record shows its read-only values formatted: the CNPJ (it cannot change) and, to
+        # someone who may only view, the CEP and the share capital too.
+        shown = {"cnpj": "cnpj_formatted"}
+        if not self.has_change_permission(request, obj):
+            shown |= {"zip_code": "zip_code_formatted", "share_capital": "share_capital_formatted"}
+        return [
+            (title, {**options, "fields": tuple(shown.get(name, name) for name in options["fields"])})
+            for title, options in self.fieldsets
+        ]
 
-    @admin.display(description="CNPJ", ordering="cnpj")
+    @admin.display(description=_("CNPJ"), ordering="cnpj")
     def cnpj_formatted(self, company):
-        return company.cnpj_formatted
+        return formatting.format_cnpj(company.cnpj)
 
-    @admin.display(description="city/UF", ordering="city")
+    @admin.display(description=_("CEP"), ordering="zip_code")
+    def zip_code_formatted(self, company):
+        return formatting.format_cep(company.zip_code) or None
+
+    @admin.display(description=_("share capital"), ordering="share_capital")
+    def share_capital_formatted(self, company):
+        return formatting.format_brl(company.share_capital) or None
+
+    @admin.display(description=_("city/UF"), ordering="city")
     def city_uf(self, company):
         return "/".join(part for part in (company.city, company.state) if part)
 
-    @admin.display(description="head office", boolean=True)
+    @admin.display(description=_("head office"), boolean=True)
     def is_head_office(self, company):
         return company.is_head_office
 
@@ -433,9 +464,9 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceUnavailable as exc:
+        except ServiceUnavailable:
             # The queue went down between the form check and the save: the save was rolled back.
-            self.message_user(request, f"{exc.detail} Nothing was stored; try again shortly.", messages.ERROR)
+            self.message_user(request, QUEUE_DOWN_MESSAGE, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
         except StaleEdit as exc:
             # Changed between the form's check and the save (under the row lock): nothing saved.

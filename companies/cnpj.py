@@ -12,6 +12,7 @@ import operator
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from stdnum.br import cnpj as stdnum_cnpj
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
@@ -31,7 +32,7 @@ _WEIGHTS_2 = (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
 FORMAT = "format"
 LENGTH_ERROR = "length"
 CHECK_DIGITS = "check_digits"
-CHECK_DIGITS_MESSAGE = "The CNPJ check digits do not match; check for a typing error."
+CHECK_DIGITS_MESSAGE = _("The CNPJ check digits do not match; check for a typing error.")
 
 
 class InvalidCNPJ(ValueError):
@@ -78,21 +79,24 @@ def normalize(value) -> str:
 
 def _normalize_slowly(value) -> str:
     if not isinstance(value, str):
-        raise InvalidCNPJ(FORMAT, "A CNPJ must be a string.")
+        raise InvalidCNPJ(FORMAT, _("A CNPJ must be a string."))
     try:
         number = compact(value)
     except StdnumValidationError as exc:
-        raise InvalidCNPJ(FORMAT, "A CNPJ may contain only letters, digits and . / - separators.") from exc
+        raise InvalidCNPJ(FORMAT, _("A CNPJ may contain only letters, digits and . / - separators.")) from exc
     if not number:
-        raise InvalidCNPJ(FORMAT, "A CNPJ is required.")
+        raise InvalidCNPJ(FORMAT, _("A CNPJ is required."))
     if not _CHARACTERS_RE.fullmatch(number):
-        raise InvalidCNPJ(FORMAT, "A CNPJ may contain only letters, digits and . / - separators.")
+        raise InvalidCNPJ(FORMAT, _("A CNPJ may contain only letters, digits and . / - separators."))
     if len(number) != LENGTH:
-        raise InvalidCNPJ(LENGTH_ERROR, f"A CNPJ has {LENGTH} characters; this one has {len(number)}.")
+        raise InvalidCNPJ(
+            LENGTH_ERROR,
+            _("A CNPJ has %(length)d characters; this one has %(given)d.") % {"length": LENGTH, "given": len(number)},
+        )
     if not number[12:].isdigit():
-        raise InvalidCNPJ(FORMAT, "The last two characters of a CNPJ (the check digits) must be digits.")
+        raise InvalidCNPJ(FORMAT, _("The last two characters of a CNPJ (the check digits) must be digits."))
     if number.startswith(_ALL_ZERO_BASE):
-        raise InvalidCNPJ(FORMAT, "A CNPJ cannot have an all-zero base.")
+        raise InvalidCNPJ(FORMAT, _("A CNPJ cannot have an all-zero base."))
     if stdnum_cnpj.calc_check_digits(number) != number[12:]:
         raise InvalidCNPJ(CHECK_DIGITS, CHECK_DIGITS_MESSAGE)
     return number
@@ -128,7 +132,7 @@ def validate_cnpj(value) -> None:
     """Django validator for the stored (compact) form."""
     if not isinstance(value, str) or not _COMPACT_RE.fullmatch(value):
         raise ValidationError(
-            "Store a CNPJ in its 14-character compact upper-case form.", code="invalid_format"
+            _("Store a CNPJ in its 14-character compact upper-case form."), code="invalid_format"
         )
     try:
         normalize(value)

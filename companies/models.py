@@ -4,6 +4,7 @@ import pgtrigger
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from access.history import ActorHistoryFields, get_history_user
@@ -11,15 +12,15 @@ from companies import cnpj as cnpj_value
 from companies.values import UFS, validate_activities, validate_partners
 from integrations.cnpj.types import RegistrationStatus
 
-_seven_digits = RegexValidator(r"^[0-9]{7}$", "Enter 7 digits.", code="invalid")
-_eight_digits = RegexValidator(r"^[0-9]{8}$", "Enter the 8 digits of the CEP.", code="invalid")
+_seven_digits = RegexValidator(r"^[0-9]{7}$", _("Enter 7 digits."), code="invalid")
+_eight_digits = RegexValidator(r"^[0-9]{8}$", _("Enter the 8 digits of the CEP."), code="invalid")
 
 
 class EnrichmentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    OK = "ok", "OK"
-    NOT_FOUND = "not_found", "Not found in the registry"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    OK = "ok", _("OK")
+    NOT_FOUND = "not_found", _("Not found in the registry")
+    FAILED = "failed", _("Failed")
 
 
 UF_CHOICES = [(uf, uf) for uf in UFS]
@@ -51,57 +52,61 @@ class Company(models.Model):
     # On PostgreSQL the unique CharField also gets a varchar_pattern_ops index, which serves the
     # CNPJ prefix lookups (`root`, `search`).
     cnpj = models.CharField(
-        "CNPJ",
+        _("CNPJ"),
         max_length=cnpj_value.LENGTH,
         unique=True,
         validators=[cnpj_value.validate_cnpj],
-        help_text="14 characters, compact upper-case form; immutable.",
+        help_text=_("14 characters, compact upper-case form; immutable."),
     )
-    legal_name = models.CharField(max_length=255, blank=True)
-    trade_name = models.CharField(max_length=255, blank=True)
+    legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
+    trade_name = models.CharField(_("trade name"), max_length=255, blank=True)
     registration_status = models.CharField(
-        max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.UNKNOWN
+        _("registration status"), max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.UNKNOWN
     )
-    status_date = models.DateField(null=True, blank=True)
-    opened_on = models.DateField(null=True, blank=True)
-    legal_nature = models.CharField(max_length=255, blank=True)
-    size = models.CharField(max_length=100, blank=True)
+    status_date = models.DateField(_("status date"), null=True, blank=True)
+    opened_on = models.DateField(_("opened on"), null=True, blank=True)
+    legal_nature = models.CharField(_("legal nature"), max_length=255, blank=True)
+    size = models.CharField(_("size"), max_length=100, blank=True)
     share_capital = models.DecimalField(
-        max_digits=20, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        _("share capital"), max_digits=20, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    main_activity_code = models.CharField(
-        "main CNAE code", max_length=7, blank=True, validators=[_seven_digits]
-    )
-    main_activity_description = models.CharField("main CNAE description", max_length=255, blank=True)
+    main_activity_code = models.CharField(_("main CNAE code"), max_length=7, blank=True, validators=[_seven_digits])
+    main_activity_description = models.CharField(_("main CNAE description"), max_length=255, blank=True)
     secondary_activities = models.JSONField(
-        default=list, blank=True, help_text="[{code, description}]", validators=[validate_activities]
+        _("secondary activities"),
+        default=list,
+        blank=True,
+        help_text=_("[{code, description}]"),
+        validators=[validate_activities],
     )
     partners = models.JSONField(
-        default=list, blank=True, help_text="[{name, role, since}]", validators=[validate_partners]
+        _("partners"), default=list, blank=True, help_text=_("[{name, role, since}]"), validators=[validate_partners]
     )
 
-    street = models.CharField(max_length=255, blank=True)
-    street_number = models.CharField(max_length=30, blank=True)
-    complement = models.CharField(max_length=255, blank=True)
-    district = models.CharField(max_length=120, blank=True)
-    city = models.CharField(max_length=120, blank=True)
-    state = models.CharField("UF", max_length=2, choices=UF_CHOICES, blank=True)
-    zip_code = models.CharField("CEP", max_length=8, blank=True, validators=[_eight_digits])
-    city_ibge_code = models.CharField("IBGE city code", max_length=7, blank=True, validators=[_seven_digits])
-    email = models.EmailField(max_length=254, blank=True)
-    phone = models.CharField(max_length=40, blank=True)
+    street = models.CharField(_("street"), max_length=255, blank=True)
+    street_number = models.CharField(_("street number"), max_length=30, blank=True)
+    complement = models.CharField(_("complement"), max_length=255, blank=True)
+    district = models.CharField(_("district"), max_length=120, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    state = models.CharField(_("UF"), max_length=2, choices=UF_CHOICES, blank=True)
+    zip_code = models.CharField(_("CEP"), max_length=8, blank=True, validators=[_eight_digits])
+    city_ibge_code = models.CharField(_("IBGE city code"), max_length=7, blank=True, validators=[_seven_digits])
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
 
-    registry_source = models.CharField(max_length=50, blank=True)
-    registry_synced_at = models.DateTimeField(null=True, blank=True)
+    registry_source = models.CharField(_("registry source"), max_length=50, blank=True)
+    registry_synced_at = models.DateTimeField(_("registry synced at"), null=True, blank=True)
     enrichment_status = models.CharField(
-        max_length=10, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING
+        _("enrichment status"), max_length=10, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING
     )
-    enrichment_error = models.TextField(blank=True)
+    enrichment_error = models.TextField(_("enrichment error"), blank=True)
     registry_payload = models.JSONField(
-        null=True, blank=True, help_text="The raw upstream registry answer, kept for audit."
+        _("registry payload"), null=True, blank=True, help_text=_("The raw upstream registry answer, kept for audit.")
     )
-    pipefy_card_id = models.CharField(max_length=64, blank=True)
-    pipefy_error = models.TextField(blank=True, help_text="Why the last Pipefy push failed for good.")
+    pipefy_card_id = models.CharField(_("Pipefy card id"), max_length=64, blank=True)
+    pipefy_error = models.TextField(
+        _("Pipefy error"), blank=True, help_text=_("Why the last Pipefy push failed for good.")
+    )
 
     enrichment_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     enrichment_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -110,8 +115,8 @@ class Company(models.Model):
     pipefy_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     pipefy_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     # History is read by company id only; an index on its cnpj copy would only slow every insert.
     history = HistoricalRecords(
@@ -122,7 +127,8 @@ class Company(models.Model):
     )
 
     class Meta:
-        verbose_name_plural = "companies"
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
         ordering = ["cnpj"]
         indexes = [
             models.Index(fields=["registration_status"], name="company_status_idx"),

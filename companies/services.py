@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from access.actor import current_actor
 from companies import bulk
@@ -25,7 +26,7 @@ from companies.values import NORMALIZERS, normalize_text
 from integrations.cnpj.types import RegistryRecord
 
 logger = logging.getLogger(__name__)
-NUL_MESSAGE = "Null characters are not allowed."
+NUL_MESSAGE = _("Null characters are not allowed.")
 
 _NOT_EDITABLE = {"id", "cnpj", "created_at", "updated_at", *BOOKKEEPING_FIELDS, *QUEUE_FIELDS}
 # What clients (API, admin, CSV) may set; the bookkeeping fields belong to the integrations.
@@ -154,7 +155,7 @@ def company_update(
     given, is called with the row locked for the write and may raise to refuse it (a stale
     If-Match, a stale admin form)."""
     if "cnpj" in fields and cnpj_clean(fields.pop("cnpj")) != company.cnpj:
-        error = ValidationError("The CNPJ of a company cannot change.", code="immutable")
+        error = ValidationError(_("The CNPJ of a company cannot change."), code="immutable")
         raise ValidationError({"cnpj": [error]})
     return _company_write(company=company, fields=company_fields_clean(fields), precondition=precondition)
 

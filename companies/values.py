@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from integrations.cnpj.types import cnae_code
 
@@ -110,12 +111,14 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _items(value: Any, *, allowed: frozenset[str], label: str):
     """Each item of a JSON list of objects with only `allowed` keys, with its position."""
     if not isinstance(value, list):
-        raise ValidationError("Send a list of objects.", code="invalid_item")
+        raise ValidationError(_("Send a list of objects."), code="invalid_item")
     for index, item in enumerate(value):
         if not isinstance(item, Mapping):
-            raise ValidationError(f"Item {index}: send an object {{{label}}}.", code="invalid_item")
+            message = _("Item %(index)d: send an object {%(keys)s}.") % {"index": index, "keys": label}
+            raise ValidationError(message, code="invalid_item")
         if unknown := sorted(set(item) - allowed):
-            raise ValidationError(f"Item {index}: unknown key(s) {', '.join(unknown)}.", code="unknown")
+            message = _("Item %(index)d: unknown key(s) %(keys)s.") % {"index": index, "keys": ", ".join(unknown)}
+            raise ValidationError(message, code="unknown")
         yield index, item
 
 
@@ -124,10 +127,14 @@ def _text(item: Mapping, key: str, index: int, *, required: bool = False, max_le
     if value is None and not required:
         return
     if not isinstance(value, str) or (required and not value.strip()):
-        kind = "non-empty text" if required else "text"
-        raise ValidationError(f"Item {index}: {key} must be {kind}.", code="invalid_item")
+        if required:
+            message = _("Item %(index)d: %(key)s must be non-empty text.")
+        else:
+            message = _("Item %(index)d: %(key)s must be text.")
+        raise ValidationError(message % {"index": index, "key": key}, code="invalid_item")
     if len(value) > max_length:
-        raise ValidationError(f"Item {index}: {key} is longer than {max_length} characters.", code="max_length")
+        message = _("Item %(index)d: %(key)s is longer than %(max)d characters.")
+        raise ValidationError(message % {"index": index, "key": key, "max": max_length}, code="max_length")
 
 
 def validate_activities(value: Any) -> None:
@@ -135,7 +142,8 @@ def validate_activities(value: Any) -> None:
     for index, item in _items(value, allowed=ACTIVITY_KEYS, label="code, description"):
         code = item.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[0-9]{7}", code):
-            raise ValidationError(f"Item {index}: code must be a CNAE of 7 digits.", code="invalid_item")
+            message = _("Item %(index)d: code must be a CNAE of 7 digits.") % {"index": index}
+            raise ValidationError(message, code="invalid_item")
         _text(item, "description", index)
 
 
@@ -151,4 +159,5 @@ def validate_partners(value: Any) -> None:
             except ValueError:
                 valid = False
             if not valid:
-                raise ValidationError(f"Item {index}: since must be a date, YYYY-MM-DD.", code="invalid_item")
+                message = _("Item %(index)d: since must be a date, YYYY-MM-DD.") % {"index": index}
+                raise ValidationError(message, code="invalid_item")

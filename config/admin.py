@@ -1,7 +1,7 @@
 """The back office's admin site: Django's, with a tidy index. The framework's internal models
 (token blacklist, periodic-task schedules, task results, second-factor devices) are grouped in
-one "Sistema" section, shown to superusers only; staff see the data they work on, with the
-dashboard's figures above it (config.dashboard)."""
+one "System" section ("Sistema" in Portuguese), shown to superusers only; staff see the data they
+work on, with the dashboard's figures above it (config.dashboard)."""
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
@@ -30,7 +30,7 @@ class BackOfficeSite(admin.AdminSite):
         if internal and request.user.is_superuser:
             kept.append(
                 {
-                    "name": _("Sistema"),
+                    "name": _("System"),
                     "app_label": "sistema",
                     "app_url": "",
                     "has_module_perms": True,

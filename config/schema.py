@@ -1,6 +1,10 @@
 """OpenAPI post-processing: document the one error shape on every operation, and give every
 request body and success answer a realistic example.
 
+The schema is written in English whatever language is active (the back office's default is
+Portuguese): `EnglishSchemaGenerator`, drf-spectacular's generator class here, generates it under
+English, so the help texts and choice labels the models translate read as in the source.
+
 drf-spectacular describes success answers; this hook adds the `Error` component and, per
 operation, the error statuses it can answer, so clients (and schema fuzzers) know them.
 """
@@ -8,6 +12,18 @@ operation, the error statuses it can answer, so clients (and schema fuzzers) kno
 import functools
 import json
 from pathlib import Path
+
+from django.utils import translation
+from drf_spectacular.generators import SchemaGenerator
+
+from core.localization import API_LANGUAGE
+
+
+class EnglishSchemaGenerator(SchemaGenerator):
+    def get_schema(self, request=None, public=False):
+        # Lazy texts are resolved inside get_schema (drf-spectacular's normalize_result_object).
+        with translation.override(API_LANGUAGE):
+            return super().get_schema(request=request, public=public)
 
 ERROR_COMPONENT = {
     "type": "object",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/login/", staff_login, name="admin-login"),  # the sign-in policy first (access.signin)
     path("admin/2fa/", admin.site.admin_view(two_factor), name="admin-two-factor"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the back office's language switch
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/doc/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

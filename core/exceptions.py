@@ -205,7 +205,8 @@ def api_exception_handler(exc, context):
 
 # --- Django-level handlers: JSON under /api/ and /health/, Django's pages elsewhere ---------
 
-def _is_api(request) -> bool:
+def is_api(request) -> bool:
+    """API and health paths: answered in JSON, in English, with UTC times."""
     return request.path.startswith(("/api/", "/health/"))
 
 
@@ -229,7 +230,7 @@ def json_error_for_status(status_code: int) -> JsonResponse:
 
 
 def not_found(request, exception=None):
-    if _is_api(request):
+    if is_api(request):
         return _json(404, "not_found", "Not found.")
     from django.views import defaults
 
@@ -237,7 +238,7 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    if _is_api(request):
+    if is_api(request):
         return _json(500, "server_error", "Internal server error.")
     from django.views import defaults
 
@@ -247,7 +248,7 @@ def server_error(request):
 def bad_request(request, exception=None):
     if isinstance(exception, RequestDataTooBig):
         return _json(413, "request_too_large", "The request body is larger than this server accepts.")
-    if _is_api(request):
+    if is_api(request):
         return _json(400, "bad_request", "Bad request.")
     from django.views import defaults
 
@@ -255,7 +256,7 @@ def bad_request(request, exception=None):
 
 
 def permission_denied(request, exception=None):
-    if _is_api(request):
+    if is_api(request):
         return _json(403, "permission_denied", "You do not have permission to perform this action.")
     from django.views import defaults
 

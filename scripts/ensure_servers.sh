@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure what the test suite starts is installed: the PostgreSQL and Redis server binaries
 # (unless DATABASE_URL / REDIS_URL point at running servers), Chromium for the browser tests and
-# Node.js with npm (npx runs newman on the Postman collection).
+# Node.js with npm (npx runs newman on the Postman collection), GNU gettext (the translations test
+# collects the project's strings as `make messages` does).
 # As root on Debian/Ubuntu: installs them with apt-get. Otherwise: says what to install, exits 2.
 set -euo pipefail
 
@@ -11,6 +12,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 if ! command -v npx >/dev/null; then
   missing+=(nodejs npm)
+fi
+if ! command -v xgettext >/dev/null || ! command -v msgfmt >/dev/null; then
+  missing+=(gettext)
 fi
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
   missing+=(postgresql)

@@ -6,7 +6,8 @@ backoff and jitter, at most TASK_MAX_RETRIES times; a rate limit retries after i
 anything else is permanent and fails at once. No countdown is longer than
 TASK_MAX_COUNTDOWN_SECONDS (half the broker's visibility timeout), so a message waiting in a
 worker's hands is never handed to a second worker. A task given up is logged by name and id.
-Tasks run eagerly (`make run`) do not retry.
+Tasks run eagerly (`make run`) do not retry. Tasks run in English, whoever queued them: what they
+store (an enrichment error, a task result) is read through the API.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import time
 from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
+from django.utils import translation
 
 from access.actor import acting_as
 from core.exceptions import OUTAGE_EXCEPTIONS
+from core.localization import API_LANGUAGE
 from integrations.errors import RateLimited, is_transient
 
 logger = logging.getLogger(__name__)
@@ -64,7 +67,7 @@ class BaseTask(Task):
         return settings.TASK_MAX_RETRIES if self.max_retries is None else self.max_retries
 
     def __call__(self, *args, **kwargs):
-        with acting_as(self.actor):
+        with acting_as(self.actor), translation.override(API_LANGUAGE):
             if self.request_stack.top is None:  # called as a plain function, not by a worker
                 return super().__call__(*args, **kwargs)
             try:

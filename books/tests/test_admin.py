@@ -63,8 +63,8 @@ def test_admin_lists_searches_filters_adds_and_edits(admin_client):
     assert dune.title == "Dune (50th anniversary)" and dune.published_date_precision == "year"
     assert [h.history_type for h in dune.history.all()] == ["~", "+"]
     shown = admin_client.get(change_url).content.decode()
-    assert "Changed · admin · title, published date, published date precision<br>" in shown
-    assert "Created · admin</div>" in shown
+    assert "Alterado · admin · título, data de publicação, precisão da data de publicação<br>" in shown  # pt-BR
+    assert "Criado · admin</div>" in shown
     assert not LogEntry.objects.filter(content_type__app_label="books").exists()  # nothing in SQL
 
     duplicate = admin_client.post(reverse("admin:books_book_add"), form_data(isbn="978-0-441-17271-9"))
@@ -77,7 +77,7 @@ def test_admin_lists_searches_filters_adds_and_edits(admin_client):
 
 
 @mongo_db
-def test_admin_archives_and_restores_but_never_deletes(admin_client):
+def test_admin_archives_and_restores_but_never_deletes(admin_client, in_english):
     book, other = BookFactory(title="Kept"), BookFactory(title="Other")
 
     page = admin_client.get(CHANGELIST)
@@ -114,7 +114,7 @@ def test_admin_archives_and_restores_but_never_deletes(admin_client):
 
 
 @mongo_db
-def test_book_history_page_in_plain_words(admin_client, settings):
+def test_book_history_page_in_plain_words(admin_client, settings, in_english):
     settings.TIME_ZONE = "America/Sao_Paulo"
     admin_client.post(reverse("admin:books_book_add"), form_data())
     dune = Book.objects.get(isbn="9780441172719")

@@ -19,6 +19,8 @@ CHANGELIST = reverse("admin:books_book_changelist")
 IMPORT = reverse("admin:books_book_import")
 EXPORT = reverse("admin:books_book_export")
 
+pytestmark = pytest.mark.usefixtures("in_english")
+
 
 @pytest.fixture
 def eager():

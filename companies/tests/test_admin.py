@@ -78,7 +78,7 @@ def test_add_accepts_formatted_lower_case_cnpj_and_records_the_user(admin_client
 
 def test_add_refuses_invalid_and_duplicate_cnpjs(admin_client):
     stored = CompanyFactory()
-    for cnpj, message in [("11.222.333/0001-82", "check digits"), (stored.cnpj_formatted, "already exists")]:
+    for cnpj, message in [("11.222.333/0001-82", "dígitos verificadores"), (stored.cnpj_formatted, "já existe")]:
         response = admin_client.post(f"{CHANGELIST}add/", form_data(admin_client, f"{CHANGELIST}add/", cnpj=cnpj))
         assert response.status_code == 200
         assert message in str(response.context["adminform"].form.errors["cnpj"])
@@ -147,7 +147,7 @@ def _history(client, company):
     return response.content.decode()
 
 
-def test_history_says_who_when_and_what_changed_in_words(admin_client, admin_user, api, settings):
+def test_history_says_who_when_and_what_changed_in_words(admin_client, admin_user, api, settings, in_english):
     settings.TIME_ZONE = "America/Sao_Paulo"
     admin_user.first_name, admin_user.last_name = "Maria", "Lima"
     admin_user.save()
@@ -208,7 +208,7 @@ def _act(client, action, companies):
     return [(message.level_tag, str(message)) for message in response.context["messages"]]
 
 
-def test_re_enrich_queues_and_says_how_many_were_skipped_and_why(admin_client, empty_queue):
+def test_re_enrich_queues_and_says_how_many_were_skipped_and_why(admin_client, empty_queue, in_english):
     fresh = CompanyFactory.create_batch(3)
     now = timezone.now()
     waiting = CompanyFactory(enrichment_due_at=now - datetime.timedelta(minutes=1))
@@ -226,7 +226,7 @@ def test_re_enrich_queues_and_says_how_many_were_skipped_and_why(admin_client, e
     assert TaskResult.objects.filter(task_name="companies.enrich").count() == 4
 
 
-def test_push_to_pipefy_skips_companies_with_a_card(admin_client, empty_queue, settings):
+def test_push_to_pipefy_skips_companies_with_a_card(admin_client, empty_queue, settings, in_english):
     settings.PIPEFY_TOKEN, settings.PIPEFY_PIPE_ID = "token", "1"
     uncarded = CompanyFactory.create_batch(3)
     carded = [CompanyFactory(pipefy_card_id="101"), CompanyFactory(pipefy_card_id="102")]
@@ -237,7 +237,7 @@ def test_push_to_pipefy_skips_companies_with_a_card(admin_client, empty_queue, s
     assert only_carded == [("warning", "0 companies queued for Pipefy; 1 skipped: 1 already has a Pipefy card.")]
 
 
-def test_push_to_pipefy_when_pipefy_is_not_configured(admin_client, empty_queue, settings):
+def test_push_to_pipefy_when_pipefy_is_not_configured(admin_client, empty_queue, settings, in_english):
     settings.PIPEFY_TOKEN = ""
     messages = _act(admin_client, "push_to_pipefy", [CompanyFactory()])
     assert messages == [
@@ -246,7 +246,7 @@ def test_push_to_pipefy_when_pipefy_is_not_configured(admin_client, empty_queue,
     assert not TaskResult.objects.exists()
 
 
-def test_actions_with_the_task_queue_down_say_so_and_queue_nothing(admin_client, empty_queue, settings):
+def test_actions_with_the_task_queue_down_say_so_and_queue_nothing(admin_client, empty_queue, settings, in_english):
     settings.PIPEFY_TOKEN, settings.PIPEFY_PIPE_ID = "token", "1"
     companies = CompanyFactory.create_batch(2)
     with broker_unreachable():
@@ -276,3 +276,40 @@ def test_operators_get_the_actions_and_readers_none(make_user):
     assert 'name="action"' not in page.content.decode()
     client.post(CHANGELIST, {"action": "refresh_from_registry", "_selected_action": [company.pk]})
     assert not TaskResult.objects.exists()
+
+
+def test_the_list_shows_brazilian_formats_and_sao_paulo_time(admin_client):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    company = CompanyFactory(cnpj=numeric_cnpj(11221332), zip_code="01310100", share_capital=Decimal("1234.56"))
+    Company.objects.filter(pk=company.pk).update(updated_at=datetime(2024, 1, 31, 2, 5, tzinfo=UTC))
+    page = admin_client.get(CHANGELIST).content.decode()
+    row = page[page.index(f'href="{change_url(company)}"') :].split("</tr>")[0]
+    assert company.cnpj_formatted in row and "11.221.333/0001" in row
+    assert "01310-100" in row and "R$ 1.234,56" in row
+    assert "30/01/2024 23:05" in row  # 02:05 UTC is the evening before in São Paulo
+    assert "Razão social" in page and "Capital social" in page and "Situação cadastral" in page  # the headers
+
+    in_english = admin_client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "R$ 1,234.56" in in_english and "01310-100" in in_english and "Jan. 30, 2024, 11:05 p.m." in in_english
+
+
+def test_a_reader_sees_the_formatted_values_and_an_editor_the_plain_inputs(admin_client, make_user):
+    from decimal import Decimal
+
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    company = CompanyFactory(zip_code="01310100", share_capital=Decimal("50000"), status_date="2024-02-29")
+    reader = make_user(username="leitora", is_staff=True)
+    reader.groups.add(Group.objects.get(name="Leitores"))
+    client = Client()
+    client.force_login(reader)
+    page = client.get(change_url(company)).content.decode()
+    assert company.cnpj_formatted in page and "01310-100" in page and "R$ 50.000,00" in page
+    assert "29/02/2024" in page  # dd/mm/aaaa
+
+    form = admin_client.get(change_url(company)).content.decode()
+    assert 'name="share_capital" value="50000.00"' in form and 'name="zip_code" value="01310100"' in form
+    assert 'name="status_date" value="29/02/2024"' in form and company.cnpj_formatted in form

@@ -16,7 +16,7 @@ from companies.tests.factories import CompanyFactory, numeric_cnpj
 from tasks.models import ImportJob
 from tasks.testing import purge_queue
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 CHANGELIST = "/admin/companies/company/"
 IMPORT = f"{CHANGELIST}import/"
 EXPORT = f"{CHANGELIST}export/"

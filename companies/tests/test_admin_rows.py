@@ -8,7 +8,7 @@ from companies.models import Company
 from companies.tests.factories import CompanyFactory
 from companies.tests.test_admin import change_url, form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 ANA = {"name": "Ana Souza", "role": "Sócia-Administradora", "since": "2019-05-02"}
 RETAIL = {"code": "4751201", "description": "Comércio varejista de informática"}

@@ -106,7 +106,7 @@ def test_the_api_the_command_and_the_admin_show_the_same_figures(api, client, fa
 
     admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "s3cret-Passw0rd!")
     client.force_login(admin)
-    shown = _figures_in_admin(client.get("/admin/companies/company/").content.decode())
+    shown = _figures_in_admin(client.get("/admin/companies/company/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert {name: int(shown[name]) for name in ("pending", "in_progress", "ok", "not_found", "failed", "queued")} == {
         name: figures[name] for name in ("pending", "in_progress", "ok", "not_found", "failed", "queued")
     }

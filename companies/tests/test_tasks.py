@@ -415,7 +415,7 @@ def test_admin_actions_queue_tasks(client, settings):
     url = "/admin/companies/company/"
     response = client.post(url, {"action": "refresh_from_registry", "_selected_action": [company.pk]}, follow=True)
     assert response.status_code == 200
-    assert "1 company queued for a new registry lookup." in response.content.decode()
+    assert "1 empresa enfileirada para nova consulta ao cadastro." in response.content.decode()  # pt-BR
     client.post(url, {"action": "push_to_pipefy", "_selected_action": [company.pk]})
     names = sorted(TaskResult.objects.values_list("task_name", flat=True))
     assert names == ["companies.enrich", "companies.push_to_pipefy"]
@@ -430,7 +430,7 @@ def test_admin_push_refuses_clearly_when_pipefy_is_not_configured(client, settin
     response = client.post(
         "/admin/companies/company/", {"action": "push_to_pipefy", "_selected_action": [company.pk]}, follow=True
     )
-    assert "Pipefy is not configured on this server" in response.content.decode()
+    assert "O Pipefy não está configurado neste servidor" in response.content.decode()
     assert not TaskResult.objects.exists()
 
 

@@ -68,7 +68,8 @@ MIDDLEWARE = [
     "core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",  # Accept-Language: pt-BR or English
+    "django.middleware.locale.LocaleMiddleware",  # the language switch, Accept-Language, else pt-BR
+    "core.localization.LocaleByAreaMiddleware",  # the API in English and UTC, the back office in Sao Paulo time
     "core.middleware.CommonMiddleware",  # 308 to the slashed path, method and body kept
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -391,6 +392,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # In English whatever language is active (the admin's default is Portuguese).
+    "DEFAULT_GENERATOR_CLASS": "config.schema.EnglishSchemaGenerator",
     "SCHEMA_PATH_PREFIX": "/api/",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -418,11 +421,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Internationalisation, static files ---------------------------------------------------
-LANGUAGE_CODE = "en-us"
-# Django's own texts (the admin, password rules, validation messages) follow the browser's
-# Accept-Language among these.
+# The back office speaks Brazilian Portuguese unless the browser asks for English (Accept-Language)
+# or the user picks it with the language switch; the API answers in English whatever the client asks
+# (core.localization). Outside requests (tasks, commands, schema generation) the project's own code
+# chooses English where what it writes is read by the API or by operators.
+LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as dd/mm/aaaa in Portuguese (Django's pt_BR formats write the month's name).
+FORMAT_MODULE_PATH = ["config.formats"]
+# Stored and served by the API in UTC; the back office shows times in this zone (core.localization).
 TIME_ZONE = "UTC"
+BACK_OFFICE_TIME_ZONE = "America/Sao_Paulo"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"

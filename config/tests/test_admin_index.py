@@ -24,7 +24,7 @@ def test_superusers_find_the_internal_models_under_sistema(admin_client):
     assert "blacklisted tokens" in internal and "periodic tasks" in internal and "task results" in internal
     for hidden in ("Token Blacklist", "Periodic Tasks", "Celery Results"):
         assert hidden not in sections
-    assert "Companies" in sections
+    assert "Empresas" in sections  # the index speaks Portuguese by default
 
 
 def _staff_in(group_name, make_user):
@@ -39,7 +39,7 @@ def test_readers_see_companies_and_books_read_only_and_no_sistema(make_user):
     client = _staff_in("Leitores", make_user)
     sections = _sections(client)
     assert "Sistema" not in sections
-    assert set(sections) == {"Companies", "Books"}
+    assert set(sections) == {"Empresas", "Livros"}
     company = CompanyFactory()
     page = client.get(f"/admin/companies/company/{company.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content  # view only
@@ -48,7 +48,7 @@ def test_readers_see_companies_and_books_read_only_and_no_sistema(make_user):
 
 def test_operators_edit_companies_and_books(make_user):
     client = _staff_in("Operadores", make_user)
-    assert set(_sections(client)) == {"Companies", "Books"}
+    assert set(_sections(client)) == {"Empresas", "Livros"}
     company = CompanyFactory()
     page = client.get(f"/admin/companies/company/{company.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' in page.content

@@ -12,7 +12,7 @@ from companies.tests.test_admin import change_url as company_change_url
 from companies.tests.test_admin import form_data as company_form_data
 from core.admin_versions import StaleEdit
 
-STALE = b"changed by someone else since you opened this page"
+STALE = "alterado por outra pessoa depois que você abriu esta página".encode()  # pt-BR, the default
 
 
 @pytest.mark.django_db

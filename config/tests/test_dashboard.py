@@ -21,7 +21,7 @@ from companies.tests.factories import CompanyFactory
 from config import dashboard
 from core import outages
 
-pytestmark = pytest.mark.django_db(databases=["default", "mongo"])
+pytestmark = [pytest.mark.django_db(databases=["default", "mongo"]), pytest.mark.usefixtures("in_english")]
 PASSWORD = "Correct-Horse-Battery-9"
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 import yaml
-from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.settings import spectacular_settings
 from openapi_spec_validator import validate
 
 from config.tests.test_settings import STRONG, run
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def schema():
-    return SchemaGenerator().get_schema(request=None, public=True)
+    return spectacular_settings.DEFAULT_GENERATOR_CLASS().get_schema(request=None, public=True)
 
 
 def test_schema_validates_and_declares_both_security_schemes(schema):

@@ -4,7 +4,7 @@ valid against its schema, and the request examples are accepted by the API itsel
 import copy
 
 import pytest
-from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.settings import spectacular_settings
 from openapi_schema_validator import OAS30Validator
 
 from config.schema import _examples
@@ -12,7 +12,7 @@ from config.schema import _examples
 
 @pytest.fixture(scope="module")
 def schema():
-    return SchemaGenerator().get_schema(request=None, public=True)
+    return spectacular_settings.DEFAULT_GENERATOR_CLASS().get_schema(request=None, public=True)
 
 
 def _resolve(node, components, depth=0):

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
 
 from integrations.errors import BadResponse, IntegrationError, NotFound, RateLimited, Unavailable
 
@@ -49,14 +50,15 @@ def cnae_code(value: Any) -> str:
 
 class RegistrationStatus(TextChoices):
     """Receita Federal's registration status (situação cadastral): the one list, also the
-    company model's choices."""
+    company model's choices. The labels are the Receita's own words, the same in every language;
+    only "Unknown" (no registry answer yet) is translated."""
 
     ATIVA = "ATIVA", "Ativa"
     SUSPENSA = "SUSPENSA", "Suspensa"
     INAPTA = "INAPTA", "Inapta"
     BAIXADA = "BAIXADA", "Baixada"
     NULA = "NULA", "Nula"
-    UNKNOWN = "UNKNOWN", "Unknown"
+    UNKNOWN = "UNKNOWN", _("Unknown")
 
 
 @dataclass(frozen=True)

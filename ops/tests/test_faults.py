@@ -106,7 +106,7 @@ def test_admin_add_while_the_queue_is_down_keeps_the_form_and_stores_nothing(adm
     response = admin_client.post(f"{CHANGELIST}add/", data)
     assert response.status_code == 200
     errors = response.context["adminform"].form.non_field_errors()
-    assert "unavailable" in str(errors) and "Nothing was stored" in str(errors)
+    assert "indisponível" in str(errors) and "nada foi gravado" in str(errors)  # pt-BR, the default
     assert not Company.objects.filter(cnpj=CNPJ).exists()
 
     redis_server.restart()

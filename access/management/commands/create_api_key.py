@@ -1,6 +1,6 @@
 """manage.py create_api_key NAME [--read-only] [--expires-in-days N]: prints the key once."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from access.services import api_key_create
 
@@ -13,6 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--read-only", action="store_true", help="GET/HEAD/OPTIONS only")
         parser.add_argument("--expires-in-days", type=int, default=None, metavar="N")
 
+    @no_translations  # operators read the commands' output in English, like the API's messages
     def handle(self, *args, name, read_only, expires_in_days, **options):
         if not name.strip():
             raise CommandError("Give the key a name: who or what will use it (e.g. billing-service).")

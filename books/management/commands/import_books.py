@@ -5,7 +5,7 @@ every 10% or 10 seconds elsewhere; `--dry-run` checks every row and writes nothi
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from access.actor import acting_as
 from books.imports import BATCH_SIZE, ImportFileError, ImportSummary, book_import
@@ -29,6 +29,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="check every row and report what would change; write nothing"
         )
 
+    @no_translations  # operators read the commands' output in English, like the API's messages
     def handle(self, *args, file: Path, batch_size: int, errors: int, dry_run: bool = False, **options):
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, no_translations
 
 from companies.enrichment import backlog_status, backlog_summary, duration_text
 
@@ -19,6 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print the JSON of GET /api/enrichment/")
 
+    @no_translations  # operators read the commands' output in English, like the API's messages
     def handle(self, *args, **options):
         status = backlog_status()
         if options["json"]:

@@ -24,7 +24,7 @@ import codecs
 import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from access.actor import acting_as
 from companies.enrichment import backlog_summary
@@ -48,6 +48,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="validate and report what would be inserted; write nothing"
         )
 
+    @no_translations  # operators read the commands' output in English, like the API's messages
     def handle(
         self, *args, path, batch_size, delimiter, encoding, workers, no_enrich=False, dry_run=False, **options
     ):

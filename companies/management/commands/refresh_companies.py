@@ -17,7 +17,7 @@ import argparse
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from access.actor import acting_as
 from companies import backlog, enrichment
@@ -56,6 +56,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="report what would be queued (or looked up); change nothing"
         )
 
+    @no_translations  # operators read the commands' output in English, like the API's messages
     def handle(self, *args, cnpj, stale_days, limit, sync, dry_run=False, **options):
         self.verbosity = options["verbosity"]
         if dry_run:

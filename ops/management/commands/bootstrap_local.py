@@ -10,7 +10,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from access.actor import acting_as
 from access.services import api_key_create
@@ -24,6 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", default="5000")
 
+    @no_translations  # operators read the commands' output in English, like the API's messages
     def handle(self, *args, port, **options):
         if settings.ENVIRONMENT != "LOCAL":
             raise CommandError("bootstrap_local runs only with ENVIRONMENT=LOCAL")

@@ -1,6 +1,6 @@
 """manage.py check_services: the readiness checks on a terminal; non-zero exit on failure."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, no_translations
 
 from ops.health import run_checks
 
@@ -13,6 +13,7 @@ class Command(BaseCommand):
             "--timeout", type=float, default=10.0, help="seconds to wait for the checks (default 10)"
         )
 
+    @no_translations  # operators read the commands' output in English, like the API's messages
     def handle(self, *args, **options):
         results = run_checks(timeout=options["timeout"])
         for result in results:
