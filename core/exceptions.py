@@ -172,8 +172,9 @@ def _body_for_api_exception(exc: exceptions.APIException) -> dict:
 
 def api_validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
     """A service's ValidationError as the API's 400: each error keeps its field and its code; an
-    error about one item of a list field (params `item`, and `key` for one of its keys) names it
-    as `field.item.key`, as DRF names a nested serializer's error."""
+    error about one item of a list field names it as DRF names a nested serializer's error:
+    `field.item.key` (params `item`, and `key` for one of its keys), or `field.index` for an
+    array field's item (code `item_invalid`, params `nth` counting from 1)."""
     if not hasattr(error, "error_dict"):
         return exceptions.ValidationError([_error_detail(item) for item in error.error_list])
     detail: dict[str, list] = {}
@@ -183,6 +184,8 @@ def api_validation_error(error: DjangoValidationError) -> exceptions.ValidationE
             path = name if name != "__all__" else "non_field_errors"
             if params.get("item") is not None:
                 path += f".{params['item']}" + (f".{params['key']}" if params.get("key") else "")
+            elif item.code == "item_invalid" and isinstance(params.get("nth"), int):
+                path += f".{params['nth'] - 1}"
             detail.setdefault(path, []).append(_error_detail(item))
     return exceptions.ValidationError(detail)
 
