@@ -60,10 +60,10 @@ class BookAdminForm(VersionedFormMixin, forms.ModelForm):
     published = forms.CharField(
         label="Published", required=False, help_text="YYYY-MM-DD, YYYY-MM or YYYY, as printed."
     )
-    isbn = forms.CharField(label="ISBN-13", help_text="ISBN-10 or ISBN-13, hyphens and spaces allowed.")
-    language = forms.CharField(label="Language", required=False, help_text="ISO 639-1, such as en or pt.")
-    authors = ListInput(label="Authors", help_text=f"Separate entries with “{LIST_SEPARATOR}”.")
-    tags = ListInput(label="Tags", required=False, help_text=f"Separate entries with “{LIST_SEPARATOR}”.")
+    isbn = forms.CharField(label=_("ISBN"), help_text=_("ISBN-10 or ISBN-13; hyphens and spaces allowed."))
+    language = forms.CharField(label=_("Language"), required=False, help_text=_("ISO 639-1, such as en or pt."))
+    authors = ListInput(label=_("Authors"), help_text=_("Separate entries with “;”."))
+    tags = ListInput(label=_("Tags"), required=False, help_text=_("Separate entries with “;”."))
 
     class Meta:
         model = Book
