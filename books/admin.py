@@ -16,13 +16,10 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django_mongodb_backend.fields import ArrayField
 
 from access.actor import actor_in_words
 from books import services
 from books.imports import CSV, LIST_SEPARATOR, ImportFileError, check_import_file
-from books.isbn import isbn13
-from books.languages import normalize_language
 from books.models import Book
 from books.published import PartialDate, Precision
 from books.selectors import book_get, book_history
@@ -43,10 +40,30 @@ RESTORED = ngettext_lazy("%(count)d book restored", "%(count)d books restored", 
 NOT_ARCHIVED = ngettext_lazy("%(count)d was not archived", "%(count)d were not archived", "count")
 
 
+class ListInput(forms.CharField):
+    """Entries separated by “;” (names such as "Tolkien, J. R. R." hold commas), as in a CSV
+    import's cell; trimming, blanks and repeats are the service's to settle."""
+
+    def prepare_value(self, value):
+        return LIST_SEPARATOR.join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return text.split(LIST_SEPARATOR) if text else []
+
+
 class BookAdminForm(VersionedFormMixin, forms.ModelForm):
+    """The form reads what was typed; the rules on the values are the service's: clean() passes
+    them through books.services.book_fields_clean and shows its errors on their fields, so the
+    admin accepts and refuses what the API and the import do."""
+
     published = forms.CharField(
         label=_("Published"), required=False, help_text=_("YYYY-MM-DD, YYYY-MM or YYYY, as printed.")
     )
+    isbn = forms.CharField(label=_("ISBN"), help_text=_("ISBN-10 or ISBN-13; hyphens and spaces allowed."))
+    language = forms.CharField(label=_("Language"), required=False, help_text=_("ISO 639-1, such as en or pt."))
+    authors = ListInput(label=_("Authors"), help_text=_("Separate entries with “;”."))
+    tags = ListInput(label=_("Tags"), required=False, help_text=_("Separate entries with “;”."))
 
     class Meta:
         model = Book
@@ -60,26 +77,21 @@ class BookAdminForm(VersionedFormMixin, forms.ModelForm):
         if self.instance.published:
             self.initial.setdefault("published", str(self.instance.published))
 
-    def clean_isbn(self):
-        return isbn13(self.cleaned_data["isbn"])
-
-    def clean_language(self):
-        return normalize_language(self.cleaned_data["language"])
-
-    def clean_tags(self):
-        return list(dict.fromkeys(tag.strip().lower() for tag in self.cleaned_data["tags"] if tag.strip()))
-
-    def clean_authors(self):
-        return list(dict.fromkeys(name.strip() for name in self.cleaned_data["authors"] if name.strip()))
-
-    def clean_published(self):
-        text = self.cleaned_data["published"].strip()
-        return PartialDate.parse(text) if text else None
+    def clean(self):
+        cleaned = super().clean()
+        fields = {name: cleaned[name] for name in services.EDITABLE_FIELDS if name in cleaned}
+        if "published" in cleaned:
+            fields["published_date"] = cleaned["published"]
+        try:
+            cleaned.update(services.book_fields_clean(fields))
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                self.add_error("published" if name.startswith("published") else name, errors)
+        return cleaned
 
     def _post_clean(self):
-        published = self.cleaned_data.get("published")
-        self.instance.published_date = published.start if published else None
-        self.instance.published_date_precision = published.precision if published else ""
+        self.instance.published_date = self.cleaned_data.get("published_date")
+        self.instance.published_date_precision = self.cleaned_data.get("published_date_precision") or ""
         super()._post_clean()
 
 
@@ -177,13 +189,6 @@ class BookAdmin(ImportAdminMixin, ExportAdminMixin, admin.ModelAdmin):
             (_("Repeated in the file"), report["duplicates"]),
             (_("Invalid"), report["invalid"]),
         ]
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if isinstance(db_field, ArrayField):
-            # Names such as "Tolkien, J. R. R." hold commas; the CSV import uses ";" too.
-            kwargs["delimiter"] = LIST_SEPARATOR
-            kwargs.setdefault("help_text", _("Separate entries with “%(separator)s”.") % {"separator": LIST_SEPARATOR})
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description=_("authors"))
     def authors_display(self, book):

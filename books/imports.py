@@ -26,11 +26,9 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from access.actor import current_actor
-from books.isbn import isbn13
-from books.languages import normalize_language
 from books.listing import key_edges_note
 from books.models import Book
-from books.published import PartialDate
+from books.services import book_fields_clean
 
 IMPORT_FIELDS = (
     "title", "subtitle", "authors", "isbn", "publisher", "published_date",
@@ -294,68 +292,26 @@ def _is_blank(value) -> bool:
     return value is None or value == [] or (isinstance(value, str) and not value.strip())
 
 
-def _names(value, *, lower: bool = False) -> list[str]:
-    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
-        raise ValidationError("must be a list of text")  # as the API says of [1, {"a": 1}]
-    items = value if isinstance(value, list) else _text(value).split(LIST_SEPARATOR)
-    names = [_text(item) for item in items]
-    return list(dict.fromkeys(name.lower() if lower else name for name in names if name))
-
-
 def _clean_row(record: dict) -> dict:
-    """The model fields a row sets (only the columns it has), or RowInvalid saying why."""
+    """The model fields a row sets (only the columns it has), or RowInvalid saying why. The rules
+    are the service's (books.services.book_fields_clean); reading a cell is the import's: several
+    authors or tags in one text are separated by LIST_SEPARATOR."""
     missing = [name for name in REQUIRED_FIELDS if _is_blank(record.get(name))]
     if missing:
         raise RowInvalid(f"{missing[0]}: this field is required")
     fields = {}
+    for name in IMPORT_FIELDS:
+        if name not in record:
+            continue
+        value = record[name]
+        if name in ("authors", "tags") and isinstance(value, str):
+            value = value.split(LIST_SEPARATOR)
+        fields[name] = value
     try:
-        for name in IMPORT_FIELDS:
-            if name in record:
-                fields.update(_clean_value(name, record[name]))
-    except ValidationError as error:
-        raise RowInvalid(f"{name}: {' '.join(error.messages)}") from None
-    if not fields["authors"]:
-        raise RowInvalid("authors: a book needs at least one author")
-    try:
-        Book(**fields).clean_fields(exclude=[name for name in _FIELD_NAMES if name not in fields or name in _CLEANED])
+        return book_fields_clean(fields)
     except ValidationError as error:
         name, messages = next(iter(error.message_dict.items()))
         raise RowInvalid(f"{name}: {' '.join(messages)}") from None
-    return fields
-
-
-_FIELD_NAMES = [f.name for f in Book._meta.fields]
-# Already validated by _clean_value (the ISBN's check digit was a third of a row's time again).
-_CLEANED = frozenset({"isbn", "language"})
-
-
-def _clean_value(name: str, value) -> dict:
-    if name == "isbn":
-        return {"isbn": isbn13(_text(value))}
-    if name in ("authors", "tags"):
-        return {name: _names(value, lower=name == "tags")}
-    if name == "published_date":
-        if not _text(value):
-            return {"published_date": None, "published_date_precision": ""}
-        published = PartialDate.parse(_text(value))
-        return {"published_date": published.start, "published_date_precision": published.precision}
-    if name == "language":
-        return {"language": normalize_language(_text(value))}
-    if name == "page_count":
-        return {"page_count": _page_count(value)}
-    return {name: _text(value)}
-
-
-def _page_count(value) -> int | None:
-    if _text(value) == "":
-        return None
-    try:
-        count = int(_text(value))
-    except ValueError:
-        raise ValidationError("must be a whole number") from None
-    if count < 1:
-        raise ValidationError("must be 1 or more")
-    return count
 
 
 def _flush(

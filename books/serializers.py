@@ -6,23 +6,15 @@ import copy
 from collections.abc import Mapping
 
 from bson import ObjectId
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django_mongodb_backend import fields as mongo_fields
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from books.isbn import isbn13
-from books.languages import normalize_language
 from books.models import Book
-from books.published import PartialDate
 from books.selectors import parse_book_id
-from core.serializers import NOT_STORED, not_writable_errors
-
-
-def _django_to_drf(error: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(error.messages, code=getattr(error, "code", None) or "invalid")
+from core.serializers import NOT_STORED, not_writable_errors, shape_checked
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9a-fA-F]{24}$", "example": "6b01c9272bf436017158f2dc"})
@@ -86,39 +78,16 @@ class MongoModelSerializer(serializers.ModelSerializer):
         return field_class, field_kwargs
 
 
-class IsbnField(serializers.CharField):
-    """Accepts ISBN-10 or ISBN-13 with hyphens or spaces; gives back the 13 digits."""
-
-    def to_internal_value(self, data):
-        try:
-            return isbn13(super().to_internal_value(data))
-        except DjangoValidationError as error:
-            raise _django_to_drf(error) from None
-
-
 @extend_schema_field(
     {"type": "string", "nullable": True, "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$", "example": "1965-08"}
 )
 class PartialDateField(serializers.Field):
-    """`published_date` in and out as "YYYY-MM-DD", "YYYY-MM" or "YYYY"; stored as two fields."""
+    """`published_date` in and out as "YYYY-MM-DD", "YYYY-MM" or "YYYY"; stored as two fields
+    (the service reads the text: books.services.book_fields_clean)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "*")
         super().__init__(**kwargs)
-
-    def run_validation(self, data=serializers.empty):
-        if data is None or data == "":
-            return {"published_date": None, "published_date_precision": ""}
-        return super().run_validation(data)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            raise serializers.ValidationError("Use a string: YYYY-MM-DD, YYYY-MM or YYYY.", code="invalid")
-        try:
-            value = PartialDate.parse(data)
-        except DjangoValidationError as error:
-            raise _django_to_drf(error) from None
-        return {"published_date": value.start, "published_date_precision": value.precision}
 
     def to_representation(self, book: Book):
         return str(book.published) if book.published else None
@@ -126,7 +95,7 @@ class PartialDateField(serializers.Field):
 
 class BookSerializer(MongoModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="book-detail", read_only=True)
-    isbn = IsbnField(help_text="ISBN-10 or ISBN-13, hyphens and spaces allowed; stored as ISBN-13.")
+    isbn = serializers.CharField(help_text="ISBN-10 or ISBN-13, hyphens and spaces allowed; stored as ISBN-13.")
     isbn10 = serializers.CharField(read_only=True, allow_null=True)
     published_date = PartialDateField(
         required=False, allow_null=True, help_text="YYYY-MM-DD, YYYY-MM or YYYY (as printed)."
@@ -161,6 +130,9 @@ class BookSerializer(MongoModelSerializer):
         read_only_fields = ("created_at", "updated_at", "archived_at")
 
     def to_internal_value(self, data):
+        # Shape only: each value's JSON type; the rules on the values (ISBN, language, dates,
+        # authors and tags, lengths) are books.services.book_fields_clean's, whose errors answer
+        # 400 naming the field.
         if not isinstance(data, Mapping):
             raise serializers.ValidationError({"non_field_errors": ["Send a JSON object of book fields."]})
         writable = {name for name, field in self.fields.items() if not field.read_only}
@@ -170,26 +142,7 @@ class BookSerializer(MongoModelSerializer):
             readable = dict.fromkeys(self.fields, NOT_STORED)
         if errors := not_writable_errors(data, writable=writable, readable=readable):
             raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
-
-    def validate_authors(self, authors):
-        names = _unique([name.strip() for name in authors if name.strip()])
-        if not names:
-            raise serializers.ValidationError("A book needs at least one author.", code="required")
-        return names
-
-    def validate_tags(self, tags):
-        return _unique([tag.strip().lower() for tag in tags if tag.strip()])
-
-    def validate_language(self, language):
-        try:
-            return normalize_language(language)
-        except DjangoValidationError as error:
-            raise _django_to_drf(error) from None
-
-
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
+        return shape_checked(self, data)
 
 
 class BookChangeSerializer(serializers.Serializer):

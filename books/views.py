@@ -37,7 +37,7 @@ from books.tasks import import_books
 from core import etags, outages
 from core.cursors import cursor_read, cursor_sign
 from core.etags import check_if_match, etag_of, has_if_match, json_with_etag
-from core.exceptions import Conflict, PayloadTooLarge
+from core.exceptions import Conflict, PayloadTooLarge, api_validation_error
 from tasks.services import task_enqueue
 
 LIST_PARAMETERS = frozenset({"cursor", "page_size"})
@@ -131,9 +131,7 @@ class ImportFileTooLarge(PayloadTooLarge):
 
 
 def _as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(error, "error_dict"):
-        return serializers.ValidationError(error.message_dict)
-    return serializers.ValidationError(error.messages)
+    return api_validation_error(error)
 
 
 @extend_schema_view(

@@ -82,6 +82,10 @@ _READ_ONLY = (
 
 
 class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
+    """The form reads what was typed (text, dates in the local format, the rows); the rules on the
+    values are the service's: clean() passes them through companies.services.company_fields_clean
+    and shows its errors on their fields, so the admin accepts and refuses what the API does."""
+
     # Wider than the stored 14 characters: the formatted form (18) and separators are accepted.
     cnpj = forms.CharField(label=_("CNPJ"), max_length=32, help_text=_("Raw or formatted; letters in any case."))
 
@@ -97,16 +101,9 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = row_formsets(self.instance, self.data if self.is_bound else None)
-
-    def full_clean(self):
-        if self.is_bound:
-            data = self.data.copy()
-            for name, normalize in NORMALIZERS.items():
-                value = data.get(name)
-                if isinstance(value, str) and name not in ROW_FIELDS:
-                    data[name] = normalize(value)
-            self.data = data
-        super().full_clean()
+        for name in NORMALIZERS:
+            if name in self.fields:
+                self.fields[name] = _text_input(self.fields[name])
 
     def clean(self):
         cleaned = super().clean()
@@ -116,6 +113,12 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
             self.add_error(None, ValidationError(message, code="rows", params={"lists": ", ".join(wrong)}))
         else:
             cleaned.update({name: rows.items() for name, rows in self.rows.items()})
+        fields = {name: cleaned[name] for name in services.EDITABLE_FIELDS if name in cleaned}
+        try:
+            cleaned.update(services.company_fields_clean(fields))
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
         if self.instance.pk is None and not self.errors:
             # Adding queues the registry enrichment: say so here, with the form kept, rather
             # than fail the save when the task queue is down.
@@ -134,6 +137,19 @@ class CompanyAdminForm(VersionedFormMixin, forms.ModelForm):
             return services.cnpj_clean(self.cleaned_data["cnpj"])
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["cnpj"]) from exc
+
+
+def _text_input(field: forms.Field) -> forms.Field:
+    """The same input (a text box, or the list to choose from), reading the text as typed: a CEP
+    with its dash, a formatted CNAE or a lower-case UF is the service's to normalise and check."""
+    widget = field.widget
+    if isinstance(field, forms.ChoiceField):
+        widget = forms.Select(choices=field.choices)
+    else:
+        widget.attrs.pop("maxlength", None)
+    return forms.CharField(
+        label=field.label, required=field.required, help_text=field.help_text, widget=widget, initial=field.initial
+    )
 
 
 class HeadOfficeFilter(admin.SimpleListFilter):

@@ -2,9 +2,10 @@
 rows (a formset each) instead of typed JSON, and read back in words in the history.
 
 The rows only parse what was typed (a formatted CNAE, a date in the local format) and say which
-cell is wrong; the list they produce is the same JSON the API accepts, and the rules on it are the
-model's own validators (companies.values.validate_activities / validate_partners), run here on the
-whole list and again by the service that writes it.
+cell is wrong, with the service's own rules (a row's CNAE code is cleaned as the main one is); the
+list they produce is the same JSON the API accepts, and the rules on it are the model's own
+validators (companies.values.validate_activities / validate_partners), run here on the whole list
+to mark it and again by the service that writes it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from companies import cnpj as cnpj_value
+from companies import services
 from companies.models import Company
-from companies.values import normalize_cnae, validate_activities, validate_partners
+from companies.values import validate_activities, validate_partners
 from core.admin_history import EMPTY, list_text
 
 EXTRA_ROWS = 2
@@ -45,15 +47,13 @@ class ActivityRowForm(forms.Form):
     )
 
     def clean_code(self):
-        code = normalize_cnae(self.cleaned_data["code"])
         try:
-            if not code:
-                raise ValidationError("blank")
-            # The same rule as the main CNAE code: that model field's own validators.
-            for validator in Company._meta.get_field("main_activity_code").validators:
-                validator(code)
+            # The service's rule for a CNAE code (the main one's), here to mark the cell.
+            code = services.company_field_cleaner("main_activity_code")(self.cleaned_data["code"])
         except ValidationError:
-            raise ValidationError(_("Enter a CNAE code of 7 digits, such as 6201-5/01."), code="invalid") from None
+            code = ""
+        if not code:
+            raise ValidationError(_("Enter a CNAE code of 7 digits, such as 6201-5/01."), code="invalid")
         return code
 
     def item(self) -> dict[str, Any]:

@@ -8,11 +8,9 @@ from collections.abc import Mapping
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from companies import cnpj as cnpj_value
 from companies.models import BOOKKEEPING_FIELDS, UF_CHOICES, Company
 from companies.services import EDITABLE_FIELDS
-from companies.values import NORMALIZERS
-from core.serializers import NOT_STORED, not_writable_errors
+from core.serializers import NOT_STORED, not_writable_errors, shape_checked
 from integrations import guard
 from integrations.cnpj.types import RegistrationStatus
 
@@ -30,17 +28,11 @@ READ_ONLY_FIELDS = (*DERIVED_FIELDS, *BOOKKEEPING_FIELDS, "created_at", "updated
 
 
 class CNPJField(serializers.CharField):
-    """Raw or formatted, letters in any case; the error says whether format, length or digits fail."""
+    """Raw or formatted, letters in any case (the service says whether format, length or digits fail)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 32)
         super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        try:
-            return cnpj_value.normalize(data)
-        except cnpj_value.InvalidCNPJ as exc:
-            raise serializers.ValidationError(exc.message, code=exc.code) from exc
 
 
 class UnknownKeysRefused:
@@ -110,6 +102,13 @@ class _CompanyInputSerializer(serializers.ModelSerializer):
     """Editable fields only. An unknown field is refused; a read-only one is refused unless it
     repeats the stored value (so a client may PUT back what it read)."""
 
+    # (The docstring above is the schema's description.) This serializer checks shape only: the
+    # fields above and each value's JSON type. The rules on the values (CNPJ check digits,
+    # formats, choices, lengths, what the lists hold) are the service's
+    # (companies.services.company_field_cleaner); its ValidationError answers 400 naming the
+    # field (core.exceptions.api_validation_error). The fields, built from the model, describe
+    # the body in the OpenAPI schema.
+
     secondary_activities = serializers.ListField(child=ActivitySerializer(), required=False)
     partners = serializers.ListField(child=PartnerSerializer(), required=False)
 
@@ -124,11 +123,7 @@ class _CompanyInputSerializer(serializers.ModelSerializer):
             )
         data = data.dict() if hasattr(data, "dict") else dict(data)
         self._refuse_fields_not_writable(data)
-        data = {
-            name: NORMALIZERS[name](value) if name in NORMALIZERS and isinstance(value, str) else value
-            for name, value in data.items()
-        }
-        return super().to_internal_value(data)
+        return shape_checked(self, data)
 
     def _refuse_fields_not_writable(self, data):
         if self.instance is not None:
@@ -151,11 +146,6 @@ class CompanyCreateSerializer(_CompanyInputSerializer):
 
 class CompanyUpdateSerializer(_CompanyInputSerializer):
     cnpj = CNPJField(required=False)
-
-    def validate_cnpj(self, value):
-        if self.instance is not None and value != self.instance.cnpj:
-            raise serializers.ValidationError("The CNPJ of a company cannot change.", code="immutable")
-        return value
 
 
 class HistoryChangeSerializer(serializers.Serializer):

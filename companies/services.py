@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +60,7 @@ def company_fields_clean(fields: Mapping[str, Any], *, allowed: Iterable[str] = 
                 errors[name] = [ValidationError("Unknown field.", code="unknown")]
             continue
         try:
-            cleaned[name] = _field_cleaner(name)(value)
+            cleaned[name] = company_field_cleaner(name)(value)
         except ValidationError as exc:
             errors[name] = exc.error_list
     if errors:
@@ -80,9 +79,11 @@ def _has_nul(value: Any) -> bool:
 
 
 @functools.cache
-def _field_cleaner(name: str) -> Callable[[Any], Any]:
-    """Normalise, then the model field's own clean(); plain text and choice fields (most of a CSV
-    row) get an equivalent shortcut, because the bulk import runs this for every value."""
+def company_field_cleaner(name: str) -> Callable[[Any], Any]:
+    """The one rule for a company field's value: its normaliser (companies.values.NORMALIZERS),
+    then the model field's own clean() (type, choices, length, validators); returns the value
+    to store or raises a ValidationError. The bulk import's fast path (companies.bulk) answers
+    as this does."""
     field = Company._meta.get_field(name)
     normalize = NORMALIZERS.get(name, normalize_text)
 
@@ -93,32 +94,24 @@ def _field_cleaner(name: str) -> Callable[[Any], Any]:
             raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
         return value
 
-    only_length_checked = all(isinstance(validator, MaxLengthValidator) for validator in field.validators)
-    if type(field) is not models.CharField or not only_length_checked:
-        return clean
-    choices = None
-    if field.choices:
-        choices = {value for value, _ in field.flatchoices} | ({""} if field.blank else set())
-
-    def clean_text(value):
-        value = normalize(value)
-        if (
-            isinstance(value, str)
-            and len(value) <= field.max_length
-            and (choices is None or value in choices)
-            and "\x00" not in value
-        ):
-            return value
-        return clean(value)  # the field's own error message
-
-    return clean_text
+    return clean
 
 
 def company_create(*, cnpj: str, enrich: bool = True, **fields) -> Company:
     """Store a new company; raises CompanyAlreadyExists if the CNPJ is already stored. With
     `enrich`, its registry lookup is due at once (companies.enrichment)."""
-    number = cnpj_clean(cnpj)
-    company = Company(cnpj=number, **company_fields_clean(fields))
+    number, cleaned, errors = None, {}, {}
+    try:
+        number = cnpj_clean(cnpj)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        cleaned = company_fields_clean(fields)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)  # the CNPJ and every bad field at once
+    company = Company(cnpj=number, **cleaned)
     if enrich:
         company.enrichment_due_at = timezone.now()
     existing = Company.objects.filter(cnpj=number).first()
@@ -172,7 +165,7 @@ def company_apply_registry_record(*, company: Company, record: RegistryRecord) -
         if value is None:
             continue
         try:
-            fields[name] = _field_cleaner(name)(value)
+            fields[name] = company_field_cleaner(name)(value)
         except ValidationError as exc:
             logger.warning("registry value for %s of %s skipped: %s", name, company.cnpj, exc.messages)
     fields.update(registry_synced_at=timezone.now(), enrichment_status=EnrichmentStatus.OK, enrichment_error="")

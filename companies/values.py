@@ -1,7 +1,11 @@
-"""Normalisers for company field values other than the CNPJ (UF, CEP, CNAE, IBGE code, lists).
+"""The rules on company field values other than the CNPJ (companies.cnpj): how each is
+normalised (UF, CEP, CNAE, IBGE code, the partners and activities lists) and what the two lists
+may hold.
 
-Every write path (API, admin, import command, registry enrichment) passes values through
-`normalize_fields`, so the stored form is the same whoever wrote it.
+The normalisers run first, then the model field's own validation (choices, lengths, the digit
+patterns, email, a share capital of 0 or more, these list validators): both only through
+`companies.services.company_field_clean`, which every door (API, admin, CSV import, registry
+enrichment) goes through, so the stored form and the refusals are the same whoever wrote it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
 from integrations.cnpj.types import cnae_code
@@ -69,19 +74,60 @@ def _plain(item: Any) -> Any:
     return item
 
 
-def normalize_activities(value: Any) -> list:
-    """A list of {code, description}; the code normalised like the main CNAE."""
-    activities = []
-    for item in _plain(value) or []:
-        if isinstance(item, Mapping):
-            item = {**item, "code": normalize_cnae(item.get("code"))}
-        activities.append(item)
-    return activities
+def _stripped(value: Any, *, blank: Any = "") -> Any:
+    """Text trimmed; None becomes `blank`; anything else is left for validation to refuse."""
+    if value is None:
+        return blank
+    return value.strip() if isinstance(value, str) else value
 
 
-def normalize_partners(value: Any) -> list:
-    """A list of {name, role, since}: dataclasses and dates become plain JSON."""
-    return list(_plain(value) or [])
+def _iso_date(value: Any) -> Any:
+    """A partner's `since` as YYYY-MM-DD, read as a model DateField reads text (`2020-2-1` too);
+    blank is null; text that is no date is left for validation to refuse."""
+    value = _stripped(value, blank=None)
+    if value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = parse_date(value)
+        except ValueError:  # well formed, but no such day (2020-02-30)
+            return value
+        return parsed.isoformat() if parsed else value
+    return value
+
+
+def normalize_activities(value: Any) -> Any:
+    """A list of {code, description}, each item with both keys: the code normalised like the
+    main CNAE, the description trimmed ("" when left out). Unknown keys stay, for validation to
+    refuse; anything but a list is left as it is."""
+    value = _plain(value)
+    if not isinstance(value, list):
+        return value
+    return [
+        {**item, "code": normalize_cnae(item.get("code")), "description": _stripped(item.get("description"))}
+        if isinstance(item, Mapping)
+        else item
+        for item in value
+    ]
+
+
+def normalize_partners(value: Any) -> Any:
+    """A list of {name, role, since}, each item with all three keys: text trimmed (role "" when
+    left out), `since` as YYYY-MM-DD or null. Dataclasses and dates become plain JSON."""
+    value = _plain(value)
+    if not isinstance(value, list):
+        return value
+    return [
+        {
+            **item,
+            "name": _stripped(item.get("name")),
+            "role": _stripped(item.get("role")),
+            "since": _iso_date(item.get("since")),
+        }
+        if isinstance(item, Mapping)
+        else item
+        for item in value
+    ]
 
 
 NORMALIZERS = {
@@ -95,17 +141,16 @@ NORMALIZERS = {
 }
 
 
-def normalize_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    normalized = {}
-    for name, value in fields.items():
-        normalizer = NORMALIZERS.get(name, normalize_text)
-        normalized[name] = normalizer(value)
-    return normalized
-
-
 ACTIVITY_KEYS = frozenset({"code", "description"})
 PARTNER_KEYS = frozenset({"name", "role", "since"})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def item_error(message: str, *, code: str, index: int, key: str | None = None) -> ValidationError:
+    """An error about one item of a list field (and one of its keys): the API names it
+    `field.index.key` (core.exceptions.api_validation_error)."""
+    # `%` escaped: Django formats a message that has params, and item keys come from the client.
+    return ValidationError(message.replace("%", "%%"), code=code, params={"item": index, "key": key})
 
 
 def _items(value: Any, *, allowed: frozenset[str], label: str):
@@ -115,10 +160,10 @@ def _items(value: Any, *, allowed: frozenset[str], label: str):
     for index, item in enumerate(value):
         if not isinstance(item, Mapping):
             message = _("Item %(index)d: send an object {%(keys)s}.") % {"index": index, "keys": label}
-            raise ValidationError(message, code="invalid_item")
+            raise item_error(message, code="invalid_item", index=index)
         if unknown := sorted(set(item) - allowed):
             message = _("Item %(index)d: unknown key(s) %(keys)s.") % {"index": index, "keys": ", ".join(unknown)}
-            raise ValidationError(message, code="unknown")
+            raise item_error(message, code="unknown", index=index, key=unknown[0])
         yield index, item
 
 
@@ -131,10 +176,11 @@ def _text(item: Mapping, key: str, index: int, *, required: bool = False, max_le
             message = _("Item %(index)d: %(key)s must be non-empty text.")
         else:
             message = _("Item %(index)d: %(key)s must be text.")
-        raise ValidationError(message % {"index": index, "key": key}, code="invalid_item")
+        raise item_error(message % {"index": index, "key": key}, code="invalid_item", index=index, key=key)
     if len(value) > max_length:
         message = _("Item %(index)d: %(key)s is longer than %(max)d characters.")
-        raise ValidationError(message % {"index": index, "key": key, "max": max_length}, code="max_length")
+        message %= {"index": index, "key": key, "max": max_length}
+        raise item_error(message, code="max_length", index=index, key=key)
 
 
 def validate_activities(value: Any) -> None:
@@ -143,7 +189,7 @@ def validate_activities(value: Any) -> None:
         code = item.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[0-9]{7}", code):
             message = _("Item %(index)d: code must be a CNAE of 7 digits.") % {"index": index}
-            raise ValidationError(message, code="invalid_item")
+            raise item_error(message, code="invalid_item", index=index, key="code")
         _text(item, "description", index)
 
 
@@ -160,4 +206,4 @@ def validate_partners(value: Any) -> None:
                 valid = False
             if not valid:
                 message = _("Item %(index)d: since must be a date, YYYY-MM-DD.") % {"index": index}
-                raise ValidationError(message, code="invalid_item")
+                raise item_error(message, code="invalid_item", index=index, key="since")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import math
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.urls import get_script_prefix, reverse
 from drf_spectacular.types import OpenApiTypes
@@ -134,12 +133,6 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         return Company.objects.all()
 
     # --- plumbing -------------------------------------------------------------------------
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            exc = exceptions.ValidationError(detail)
-        return super().handle_exception(exc)
-
     def http_method_not_allowed(self, request, *args, **kwargs):
         if request.method == "DELETE":
             raise exceptions.MethodNotAllowed("DELETE", detail=NEVER_DELETED)
@@ -230,8 +223,7 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
             company, data=request.data, partial=partial, context=self._context()
         )
         serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        fields.pop("cnpj", None)
+        fields = dict(serializer.validated_data)  # a `cnpj` repeating the stored one is the service's to check
         if not partial:
             # PUT replaces the editable fields: what the body leaves out goes back to its default.
             for name in services.EDITABLE_FIELDS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -169,6 +170,30 @@ def _body_for_api_exception(exc: exceptions.APIException) -> dict:
     )
 
 
+def api_validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError as the API's 400: each error keeps its field and its code; an
+    error about one item of a list field names it as DRF names a nested serializer's error:
+    `field.item.key` (params `item`, and `key` for one of its keys), or `field.index` for an
+    array field's item (code `item_invalid`, params `nth` counting from 1)."""
+    if not hasattr(error, "error_dict"):
+        return exceptions.ValidationError([_error_detail(item) for item in error.error_list])
+    detail: dict[str, list] = {}
+    for name, errors in error.error_dict.items():
+        for item in errors:
+            params = item.params if isinstance(item.params, dict) else {}
+            path = name if name != "__all__" else "non_field_errors"
+            if params.get("item") is not None:
+                path += f".{params['item']}" + (f".{params['key']}" if params.get("key") else "")
+            elif item.code == "item_invalid" and isinstance(params.get("nth"), int):
+                path += f".{params['nth'] - 1}"
+            detail.setdefault(path, []).append(_error_detail(item))
+    return exceptions.ValidationError(detail)
+
+
+def _error_detail(error: DjangoValidationError) -> exceptions.ErrorDetail:
+    return exceptions.ErrorDetail(" ".join(error.messages), code=error.code or "invalid")
+
+
 SERVICE_NAMES = {"database": "database", "mongodb": "book catalogue (MongoDB)", "redis": "cache (Redis)",
                  "broker": "task queue"}
 
@@ -181,6 +206,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):  # a service refusing a value: the fields at fault
+        exc = api_validation_error(exc)
     elif (outage := outage_in(exc)) is not None:
         service = _service_name(outage)
         if not outages.Outage.is_refusal(outage):

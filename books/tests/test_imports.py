@@ -62,7 +62,7 @@ def test_command_imports_csv_reports_bad_rows_and_is_safe_to_run_twice(tmp_path)
     assert "line 5: authors: this field is required" in errors
     assert "line 6: published_date:" in errors
     assert "line 9: the row has 9 cells; the header has 8" in errors
-    assert "line 10: page_count: must be 1 or more" in errors
+    assert "line 10: page_count: Ensure this value is greater than or equal to 1." in errors
     assert "ignored columns: shelf" in errors
     assert "line 8: ISBN 9780441172719 already on line 2; skipped" in errors
     assert "9 rows, 3 created, 0 updated, 0 unchanged, 1 duplicate, 5 invalid" in stdout.getvalue()
@@ -189,7 +189,7 @@ def test_json_lines_are_validated_as_the_api_does_and_unknown_keys_reported(tmp_
     )
     stdout, stderr = io.StringIO(), io.StringIO()
     call_command("import_books", str(path), stdout=stdout, stderr=stderr)
-    assert "line 1: authors: must be a list of text" in stderr.getvalue()
+    assert "line 1: authors: Send a list of text." in stderr.getvalue()
     assert "ignored columns: foo, shelf" in stderr.getvalue()
     assert not Book.objects.filter(isbn="9780441172719").exists()
     assert Book.objects.get(isbn="9780141439587").authors == ["Jane Austen"]

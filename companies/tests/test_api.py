@@ -351,7 +351,7 @@ FULLWIDTH_CODE = "".join(chr(0xFF10 + int(digit)) for digit in "6201501")
         ("partners", [{"name": "Ana", "cpf": "123"}], "cpf"),
         ("partners", [{"name": "Ana", "since": "01/02/2020"}], "since"),
         ("partners", [{"name": "Ana", "since": "2020-02-30"}], "since"),
-        ("partners", ["Ana"], "dictionary"),
+        ("partners", ["Ana"], "object"),
         ("partners", {"name": "Ana"}, "list"),
         ("secondary_activities", [{"code": "abc"}], "code"),
         ("secondary_activities", [{"code": "620150"}], "code"),

@@ -56,7 +56,7 @@ def test_imports_valid_rows_reports_invalid_ones_and_skips_repeats(tmp_path):
     assert lines[4] == "line 10: partners: not valid JSON"
     first = Company.objects.get(cnpj=numeric_cnpj(1))
     assert (first.legal_name, first.state, first.zip_code) == ("Primeira Ltda", "SP", "01310100")
-    assert first.partners == [{"name": "Ana", "role": "Sócia"}]
+    assert first.partners == [{"name": "Ana", "role": "Sócia", "since": None}]  # the API's shape
     assert Company.objects.get(cnpj=alphanumeric_cnpj(1)).legal_name == "Segunda Ltda"
     assert Company.objects.get(pk=stored.pk).legal_name == "Already Here"
     version = first.history.get()
@@ -122,7 +122,7 @@ def test_text_with_copy_special_characters_and_typed_values_round_trip(tmp_path)
     company = Company.objects.get(cnpj=numeric_cnpj(7))
     assert (company.legal_name, company.trade_name, company.complement) == (legal_name, trade_name, "\\N")
     assert (company.opened_on, company.share_capital) == (datetime.date(2020, 2, 29), Decimal("1234.50"))
-    assert company.partners == [{"name": "Ana\tB", "role": "S\u00f3cia\\"}]
+    assert company.partners == [{"name": "Ana\tB", "role": "S\u00f3cia\\", "since": None}]
     assert company.secondary_activities == [] and company.street == "" and company.status_date is None
     version = company.history.get()
     assert (version.legal_name, version.partners) == (legal_name, company.partners)

@@ -179,6 +179,7 @@ def _database_in_uri(uri: str) -> str:
 # MongoDB's convention: the URI's database is the one used; MONGODB_NAME only when it names none.
 MONGODB_NAME = _database_in_uri(MONGODB_URI) or env.str("MONGODB_NAME", default="catalogue")
 
+_MONGODB_TIMEOUT_MS = env.int("MONGODB_TIMEOUT_MS", default=3000)
 DATABASES = {
     "default": _default_database(),
     "mongo": {
@@ -186,8 +187,8 @@ DATABASES = {
         "HOST": MONGODB_URI,
         "NAME": MONGODB_NAME,
         "OPTIONS": {
-            "serverSelectionTimeoutMS": env.int("MONGODB_TIMEOUT_MS", default=3000),
-            "connectTimeoutMS": env.int("MONGODB_TIMEOUT_MS", default=3000),
+            "serverSelectionTimeoutMS": _MONGODB_TIMEOUT_MS,
+            "connectTimeoutMS": _MONGODB_TIMEOUT_MS,
 
         },
     },
@@ -268,15 +269,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message whose worker died is handed out again after the visibility timeout (Redis broker).
 # It is also the longest a message may wait for its countdown in a worker's hands: no countdown
 # is longer than half of it (tasks.base), so no waiting message is handed out twice.
+_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 2),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     # A hung broker costs a web request seconds, not forever (longer than the worker's 1 s BRPOP).
-    "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
-    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
+    "socket_connect_timeout": _BROKER_SOCKET_TIMEOUT,
+    "socket_timeout": _BROKER_SOCKET_TIMEOUT,
 }
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_SOCKET_TIMEOUT
 # Publishing is not retried inside the request: a broker that does not answer costs one socket
 # timeout, then 503 (and the broker is treated as down for REDIS_DOWN_SECONDS, tasks.services).
 CELERY_TASK_PUBLISH_RETRY = False

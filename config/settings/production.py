@@ -5,7 +5,6 @@ from csp.constants import NONE, SELF
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
-DEBUG = env.bool("DEBUG", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health/"]

@@ -154,3 +154,28 @@ def test_a_value_that_is_not_a_number_or_a_boolean_stops_the_start_naming_the_va
 
 def test_an_empty_number_means_the_default():
     assert settings_of("REDIS_DOWN_SECONDS", REDIS_DOWN_SECONDS="")["REDIS_DOWN_SECONDS"] == 5.0
+
+
+def test_every_setting_is_defined_once():
+    """In each settings module a setting is assigned once (branches of one `if` aside), and an
+    environment's module sets only what it changes: never the very line base.py already has."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "settings"
+    assignments = {}
+    for path in sorted(folder.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        lines = {}
+        for node in tree.body:  # module level; CACHES is set in both branches of one `if`
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and target.id.isupper():
+                        assert target.id not in lines, f"{path.name}: {target.id} is set twice"
+                        lines[target.id] = ast.unparse(node.value)
+        assignments[path.stem] = lines
+    for environment in ("local", "test", "production"):
+        repeated = [
+            name for name, value in assignments[environment].items() if assignments["base"].get(name) == value
+        ]
+        assert not repeated, f"{environment}.py repeats base.py: {repeated}"
