@@ -13,7 +13,6 @@ from django.db import IntegrityError
 from django.utils import timezone
 from redis.exceptions import LockError, RedisError
 
-from books.listing import key_edges_note
 from books.models import Book
 
 logger = logging.getLogger(__name__)
@@ -63,7 +62,6 @@ def _save(book: Book, **save_kwargs) -> Book:
         if existing is None:
             raise
         raise DuplicateIsbn(existing) from None
-    key_edges_note([book])
     return book
 
 
