@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from access.actor import current_actor
-from books.listing import key_edges_note
 from books.models import Book
 from books.services import book_fields_clean
 
@@ -364,7 +363,6 @@ def _flush(
             book.updated_at = now
         fields = sorted(changed_fields | {"updated_at"})
         bulk_update_with_history(to_update, Book, fields, batch_size=len(to_update), **history)
-    key_edges_note(to_create + to_update)
     summary.created += len(to_create)
     summary.updated += len(to_update)
     summary.unchanged += unchanged

@@ -68,14 +68,23 @@ class Book(models.Model):
             # `isbn IN (...)` (a collection scan per lookup). This plain index serves lookups;
             # the unique one still enforces uniqueness.
             models.Index(fields=["isbn"], name="book_isbn_idx"),
-            # The list's orderings, each with the id that breaks ties: a page is a range of one
-            # of these (books/listing.py), the other filters apply to what the range reads. No
-            # index on `authors` (the filter ignores case: a regex no index bounds), `tags` or
-            # `language` (a tag or a language matches too many books to beat the range): each
-            # index costs every insert, and these served no query.
+            # The list's orderings, each with the id that breaks ties: a page is one range of one of
+            # these, `field >= v AND (field > v OR (field = v AND _id > k))` (core.pagination), which
+            # ends at the page size.
             models.Index(fields=["created_at", "id"], name="book_created_id_idx"),
             models.Index(fields=["published_date", "id"], name="book_published_id_idx"),
             models.Index(fields=["title", "id"], name="book_title_id_idx"),
+            # The list's production filters (docs/architecture/books.md). A tag or a language is an
+            # equality that may match many books, so each leads an index ordered like the default
+            # list (newest first): that filter on the default ordering is one range ending at the
+            # page size; on another ordering the planner sorts the filter's matches or walks that
+            # ordering's index, whichever its trial finds cheaper. `tags` is an array (a multikey
+            # index, one key per tag). The author filter ignores case, a regex no index bounds: the
+            # `authors` index lets MongoDB test the regex on index keys and fetch only the matching
+            # books, which are few per author, instead of reading every book.
+            models.Index(fields=["tags", "created_at", "id"], name="book_tags_created_id_idx"),
+            models.Index(fields=["language", "created_at", "id"], name="book_language_created_id_idx"),
+            models.Index(fields=["authors"], name="book_authors_idx"),
         ]
 
     def __str__(self) -> str:

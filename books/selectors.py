@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bson import ObjectId
+from django.db.models import Q, QuerySet
 
 from books.filters import BookFilter
-from books.listing import DEFAULT_ORDERING, BookPage, Cursor, Ordering, book_filters_match, book_page
 from books.models import Book
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
@@ -24,17 +24,13 @@ def parse_book_id(book_id) -> ObjectId | None:
     return None
 
 
-def book_list(*, filters=None, cursor: str | None = None, page_size: int = 20) -> BookPage:
-    """One page of the books matching the query-string `filters`, after `cursor` (from the last
-    page's `next`); raises ValidationError naming a bad filter or cursor."""
-    filterset = BookFilter(data=filters or {}, queryset=Book.objects.none())
+def book_list(*, filters=None) -> QuerySet:
+    """The books matching the query-string `filters` (archived ones only with include_archived);
+    raises ValidationError naming a bad filter. Paged and ordered by books.pagination."""
+    filterset = BookFilter(data=filters or {}, queryset=Book.objects.all())
     if not filterset.is_valid():
         raise filterset.errors_as_validation_error()
-    cleaned = filterset.form.cleaned_data
-    ordering = Ordering.parse(cleaned["ordering"][0]) if cleaned.get("ordering") else DEFAULT_ORDERING
-    after = Cursor.decode(cursor, ordering=ordering) if cursor else None
-    match = book_filters_match(cleaned, include_archived=filterset.wants_archived)
-    return book_page(match=match, ordering=ordering, cursor=after, size=page_size)
+    return filterset.qs
 
 
 def book_get(*, book_id, include_archived: bool = False) -> Book:
@@ -71,12 +67,24 @@ class BookHistoryEntry:
     changes: list[BookChange] = field(default_factory=list)
 
 
-def book_history(*, book: Book) -> list[BookHistoryEntry]:
-    """Every recorded version of the book, newest first, each with what it changed."""
-    records = list(book.history.order_by("history_date", "history_id"))
+def book_history_records(*, book: Book) -> QuerySet:
+    """The book's recorded versions (history rows), unordered: the API pages them newest first."""
+    return book.history.all()
+
+
+def book_history_previous(*, book: Book, before) -> object | None:
+    """The version recorded just before `before` (a history row), or None for the first one."""
+    earlier = Q(history_date__lt=before.history_date) | Q(
+        history_date=before.history_date, history_id__lt=before.history_id
+    )
+    return book.history.filter(earlier).order_by("-history_date", "-history_id").first()
+
+
+def book_history_entries(records, *, previous=None) -> list[BookHistoryEntry]:
+    """`records` (newest first) with what each changed; `previous` is the version before the last."""
     tracked = [f.attname for f in Book._meta.concrete_fields if f.attname not in HISTORY_IGNORED_FIELDS]
-    entries, previous = [], None
-    for record in records:
+    entries = []
+    for record in reversed(records):
         changes = []
         if previous is not None:
             changes = [
@@ -99,3 +107,8 @@ def book_history(*, book: Book) -> list[BookHistoryEntry]:
         )
         previous = record
     return entries[::-1]
+
+
+def book_history(*, book: Book) -> list[BookHistoryEntry]:
+    """Every recorded version of the book, newest first, each with what it changed."""
+    return book_history_entries(list(book.history.order_by("-history_date", "-history_id")))

@@ -188,12 +188,6 @@ class BookVersionSerializer(serializers.Serializer):
         return self.context.get("usernames", {}).get(entry.user_id)
 
 
-class BookHistoryPageSerializer(serializers.Serializer):
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = BookVersionSerializer(many=True)
-
-
 class BookImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV with a header row (.csv) or JSON lines (.jsonl).")
 

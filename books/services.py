@@ -24,7 +24,6 @@ from redis.exceptions import LockError, RedisError
 
 from books.isbn import isbn13
 from books.languages import normalize_language
-from books.listing import key_edges_note
 from books.models import Book
 from books.published import PartialDate, Precision
 
@@ -167,7 +166,6 @@ def _save(book: Book, **save_kwargs) -> Book:
         if existing is None:
             raise
         raise DuplicateIsbn(existing) from None
-    key_edges_note([book])
     return book
 
 

@@ -12,11 +12,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import BasePagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
 from access.actor import current_actor
 from access.permissions import HasAPIAccess
@@ -24,10 +22,16 @@ from books import services
 from books.filters import BookFilter, StrictBooleanFormField
 from books.imports import ImportFileError, check_import_file, decode_import_file
 from books.models import Book
+from books.pagination import BookHistoryPagination, BookPagination
 from books.permissions import BookActionPermissions
-from books.selectors import book_get, book_history, book_list
+from books.selectors import (
+    book_get,
+    book_history_entries,
+    book_history_previous,
+    book_history_records,
+    book_list,
+)
 from books.serializers import (
-    BookHistoryPageSerializer,
     BookImportAcceptedSerializer,
     BookImportSerializer,
     BookSerializer,
@@ -35,95 +39,11 @@ from books.serializers import (
 )
 from books.tasks import import_books
 from core import etags, outages
-from core.cursors import cursor_read, cursor_sign
 from core.etags import check_if_match, etag_of, has_if_match, json_with_etag
 from core.exceptions import Conflict, PayloadTooLarge, api_validation_error
 from tasks.services import task_enqueue
 
-LIST_PARAMETERS = frozenset({"cursor", "page_size"})
-
-
-class HistoryPage:
-    """One page of a book's versions (all read already: a book has few), newest first, after or
-    before the version a signed cursor names; `page_size` 1-200 (default 50), as for companies."""
-
-    SALT = "books.history.cursor"
-
-    def __init__(self, request, entries):
-        self.request = request
-        if unknown := sorted(set(request.query_params) - {"page_size", "cursor"}):
-            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
-        size = request.query_params.get("page_size") or "50"
-        if not size.isdigit() or not 1 <= int(size) <= 200:
-            raise exceptions.ValidationError({"page_size": ["A whole number from 1 to 200."]})
-        size = int(size)
-        ids = [str(entry.history_id) for entry in entries]
-        start, backwards = 0, False
-        if raw := request.query_params.get("cursor"):
-            try:
-                position = cursor_read(raw, salt=self.SALT)
-                index, backwards = ids.index(position["k"]), bool(position["b"])
-            except (ValueError, KeyError, TypeError):
-                raise exceptions.ValidationError({"cursor": ["Not a cursor this list gave out."]}) from None
-            start = max(0, index - size) if backwards else index + 1
-        self.entries = entries[start : start + size]
-        end = start + len(self.entries)
-        self.next_url = self._link(ids[end - 1], False) if self.entries and end < len(ids) else None
-        self.previous_url = self._link(ids[start], True) if self.entries and start > 0 else None
-
-    def _link(self, history_id: str, backwards: bool) -> str:
-        cursor = cursor_sign({"k": history_id, "b": backwards}, salt=self.SALT)
-        return replace_query_param(self.request.build_absolute_uri(), "cursor", cursor)
-
-
-class BookCursorPagination(BasePagination):
-    """Keyset pages: `next` is the URL of the following page (null on the last); no total count.
-
-    Counting the matches would read every one of them, so the list never does.
-    """
-
-    page_size = 20
-    max_page_size = 100
-
-    def page_size_from(self, request) -> int:
-        raw = request.query_params.get("page_size")
-        if raw in (None, ""):
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
-            raise serializers.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
-        return size
-
-    def paginated_response(self, request, data, next_cursor: str | None) -> Response:
-        next_url = None
-        if next_cursor:
-            next_url = replace_query_param(request.build_absolute_uri(), "cursor", next_cursor)
-        return Response({"next": next_url, "results": data})
-
-    def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "required": ["next", "results"],
-            "properties": {
-                "next": {
-                    "type": "string", "nullable": True, "format": "uri",
-                    "description": "The next page (same filters and ordering), or null on the last page.",
-                },
-                "results": schema,
-            },
-        }
-
-    def get_schema_operation_parameters(self, view):
-        return [
-            {"name": "cursor", "required": False, "in": "query", "schema": {"type": "string"},
-             "description": "Where the page starts: taken from the previous page's `next`."},
-            {"name": "page_size", "required": False, "in": "query",
-             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
-             "description": f"Books per page, default {self.page_size}."},
-        ]
+LIST_PARAMETERS = frozenset({"cursor", "page_size", "ordering"})
 
 
 class ImportFileTooLarge(PayloadTooLarge):
@@ -159,7 +79,7 @@ class BookViewSet(viewsets.GenericViewSet):
     serializer_class = BookSerializer
     queryset = Book.objects.all()  # the model HasAPIAccess checks permissions against
     permission_classes = (HasAPIAccess, BookActionPermissions)
-    pagination_class = BookCursorPagination
+    pagination_class = BookPagination
     filter_backends = (DjangoFilterBackend,)  # documents BookFilter; book_list applies it
     filterset_class = BookFilter
     lookup_value_regex = "[^/]+"
@@ -213,14 +133,12 @@ class BookViewSet(viewsets.GenericViewSet):
         unknown = sorted(set(request.query_params) - LIST_PARAMETERS - set(BookFilter.base_filters))
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
-        page_size = self.paginator.page_size_from(request)
         try:
-            page = book_list(filters=request.query_params, cursor=request.query_params.get("cursor"),
-                             page_size=page_size)
+            books = book_list(filters=request.query_params)
         except DjangoValidationError as error:
             raise _as_api_error(error) from None
-        data = self.get_serializer(page.books, many=True).data
-        return self.paginator.paginated_response(request, data, page.next_cursor)
+        page = self.paginate_queryset(books)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
@@ -279,22 +197,22 @@ class BookViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(book).data)
 
     @extend_schema(
-        responses=BookHistoryPageSerializer,
+        responses=BookVersionSerializer(many=True),
         summary="Every change, newest first, with who made it (paged as the company history)",
-        parameters=[
-            OpenApiParameter("page_size", OpenApiTypes.INT),
-            OpenApiParameter("cursor", OpenApiTypes.STR),
-        ],
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=())
+    @action(detail=True, methods=["get"], pagination_class=BookHistoryPagination, filter_backends=())
     def history(self, request, pk=None):
         """The book's versions, newest first, a page at a time, in the company history's shape."""
-        entries = book_history(book=self.get_object(include_archived=True))
-        page = HistoryPage(request, entries)
-        ids = {entry.user_id for entry in page.entries if entry.user_id is not None}
+        book = self.get_object(include_archived=True)
+        if unknown := sorted(set(request.query_params) - {"page_size", "cursor"}):
+            raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        records = self.paginate_queryset(book_history_records(book=book))
+        previous = book_history_previous(book=book, before=records[-1]) if records else None
+        entries = book_history_entries(records, previous=previous)
+        ids = {entry.user_id for entry in entries if entry.user_id is not None}
         usernames = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")) if ids else {}
-        results = BookVersionSerializer(page.entries, many=True, context={"usernames": usernames}).data
-        return Response({"next": page.next_url, "previous": page.previous_url, "results": results})
+        results = BookVersionSerializer(entries, many=True, context={"usernames": usernames}).data
+        return self.get_paginated_response(results)
 
     @extend_schema(
         request={"multipart/form-data": BookImportSerializer},

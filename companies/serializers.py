@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
-from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from companies.models import BOOKKEEPING_FIELDS, UF_CHOICES, Company
@@ -173,15 +172,6 @@ class CompanyVersionSerializer(serializers.Serializer):
         return record.history_user.get_username() if record.history_user_id else None
 
 
-@extend_schema_serializer(many=False)  # the list action answers one page object, not an array
-class CompanyPageSerializer(serializers.Serializer):
-    """One page of the company list (keyset cursor pagination)."""
-
-    next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last one.")
-    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first one.")
-    results = CompanyListSerializer(many=True)
-
-
 class CompanyCreatedSerializer(CompanySerializer):
     enrichment = serializers.JSONField(
         allow_null=True, help_text="The queued registry enrichment ({task_id, status}), or null."
@@ -190,12 +180,6 @@ class CompanyCreatedSerializer(CompanySerializer):
     class Meta(CompanySerializer.Meta):
         fields = (*OUTPUT_FIELDS, "enrichment")
         read_only_fields = fields
-
-
-class CompanyHistoryPageSerializer(serializers.Serializer):
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = CompanyVersionSerializer(many=True)
 
 
 # --- the registry lookup and the enrichment figures ------------------------------------------

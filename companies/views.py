@@ -30,13 +30,11 @@ from companies import enrichment, representation, selectors, services
 from companies import tasks as company_tasks
 from companies.filters import CompanyFilter
 from companies.models import Company, EnrichmentStatus, RegistrationStatus
-from companies.pagination import CompanyPagination, HistoryPagination
+from companies.pagination import CompanyHistoryPagination, CompanyPagination
 from companies.serializers import (
     CompanyCreatedSerializer,
     CompanyCreateSerializer,
-    CompanyHistoryPageSerializer,
     CompanyListSerializer,
-    CompanyPageSerializer,
     CompanySerializer,
     CompanyUpdateSerializer,
     CompanyVersionSerializer,
@@ -85,18 +83,13 @@ LIST_QUERY = [
     OpenApiParameter("enrichment_status", OpenApiTypes.STR, enum=[c.value for c in EnrichmentStatus]),
     OpenApiParameter("updated_after", OpenApiTypes.DATETIME, description="Changed strictly after (ISO 8601)."),
     OpenApiParameter("search", OpenApiTypes.STR, description="Names containing it, or a CNPJ starting with it."),
-    OpenApiParameter(
-        "ordering", OpenApiTypes.STR, description="Default cnpj.",
-        enum=["cnpj", "-cnpj", "legal_name", "-legal_name", "updated_at", "-updated_at"],
-    ),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200, default 50."),
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` or `previous` link."),
+    # ordering, page_size and cursor: documented by CompanyPagination.
 ]
 
 
 @extend_schema_view(
     list=extend_schema(summary="List companies", parameters=LIST_QUERY,
-                       responses={200: CompanyPageSerializer}),
+                       responses={200: CompanyListSerializer(many=True)}),
     create=extend_schema(
         summary="Add a company",
         request=CompanyCreateSerializer,
@@ -115,9 +108,8 @@ LIST_QUERY = [
     ),
     history=extend_schema(
         summary="A company's versions, newest first, with what changed and who changed it",
-        parameters=[CNPJ_PATH, OpenApiParameter("page_size", OpenApiTypes.INT),
-                    OpenApiParameter("cursor", OpenApiTypes.STR)],
-        responses={200: CompanyHistoryPageSerializer},
+        parameters=[CNPJ_PATH],  # page_size and cursor: documented by CompanyHistoryPagination
+        responses={200: CompanyVersionSerializer(many=True)},
     ),
     refresh=extend_schema(parameters=[CNPJ_PATH]),
     pipefy=extend_schema(parameters=[CNPJ_PATH]),
@@ -127,6 +119,7 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
     lookup_value_converter = "cnpj"
     content_negotiation_class = ContentNegotiation
     renderer = JSONRenderer()
+    pagination_class = CompanyPagination
 
     def get_queryset(self):
         # Only for DjangoModelPermissions (JWT users need companies.add/change_company to write).
@@ -186,10 +179,10 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
         lookup = company_cache.list_lookup(request.build_absolute_uri(), found=found)
         if lookup.body is not None:
             return _json(lookup.body)
-        paginator = CompanyPagination(request)
-        companies = paginator.paginate(selectors.company_list(filters=request.query_params))
+        paginator = self.pagination_class()
+        companies = paginator.paginate_queryset(selectors.company_list(filters=request.query_params), request, self)
         results = CompanyListSerializer(companies, many=True, context=self._context()).data
-        body = self._render(paginator.response_data(results))
+        body = self._render(paginator.get_paginated_data(results))
         company_cache.store(lookup, body)
         return _json(body)
 
@@ -241,13 +234,13 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
     def partial_update(self, request, cnpj):
         return self.update(request, cnpj, partial=True)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=CompanyHistoryPagination)
     def history(self, request, cnpj):
         company = self._company_or_404(cnpj)
         if unknown := sorted(set(request.query_params) - {"page_size", "cursor"}):
             raise exceptions.ValidationError({name: ["Unknown query parameter."] for name in unknown})
-        paginator = HistoryPagination(request, scope=company.cnpj)
-        records = paginator.paginate(selectors.company_history(company=company))
+        paginator = self.pagination_class()
+        records = paginator.paginate_queryset(selectors.company_history(company=company), request, self)
         previous = None
         if records:
             previous = selectors.company_history_previous(
@@ -255,7 +248,7 @@ class CompanyViewSet(SharedComponentsMixin, viewsets.ViewSet):
             )
         for record, changes in selectors.company_history_with_changes(records, previous):
             record.changes = changes
-        return Response(paginator.response_data(CompanyVersionSerializer(records, many=True).data))
+        return paginator.get_paginated_response(CompanyVersionSerializer(records, many=True).data)
 
     # --- background work (companies.tasks) ----------------------------------------------------
     def _queued(self, enqueued) -> Response:

@@ -668,7 +668,7 @@ pm.test('200 with the new values', () => {
                     "published_after": "2020", "published_before": "2025-12", "ordering": "-published_date",
                     "include_archived": "true", "page_size": "20",
                 },
-                note="Enable more filters as you like; `cursor` comes from a `next` link.",
+                note="Enable more filters as you like; `cursor` comes from a `next` or `previous` link.",
                 tests="""
 const page = json();
 pm.test('200 with the book and no other', () => {
