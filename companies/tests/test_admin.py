@@ -185,11 +185,17 @@ def test_history_says_who_when_and_what_changed_in_words(admin_client, admin_use
 
 def test_history_in_portuguese_uses_the_local_formats(admin_client, settings):
     settings.TIME_ZONE = "America/Sao_Paulo"
-    company = CompanyFactory(main_activity_code="6201501")
+    company = CompanyFactory(main_activity_code="6201501", zip_code="01310100")
     services.company_update(company=company, status_date=datetime.date(2024, 12, 31))
     html = admin_client.get(f"{CHANGELIST}{company.pk}/history/", HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
     assert "31/12/2024" in html
     assert "6201-5/01" in html  # the CNAE as printed
+    assert "01310-100" in html and "01310100" not in html  # the CEP as the list shows it
+
+
+def test_the_change_form_labels_the_cnpj_root(admin_client, in_english):
+    page = admin_client.get(change_url(CompanyFactory()))
+    assert '<label>CNPJ root:</label>' in page.content.decode()
 
 
 # --- actions that say what they did ------------------------------------------------------------
