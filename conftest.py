@@ -139,6 +139,30 @@ def screenshot(browser_page):
     return take
 
 
+# The staff guide's pictures (docs/staff/img/) are written only when asked: `make docs-screenshots`.
+STAFF_GUIDE_IMAGES = Path(__file__).resolve().parent / "docs" / "staff" / "img"
+
+
+@pytest.fixture
+def guide_screenshot(browser_page):
+    """guide_screenshot("name", locator) saves a PNG of that part of the page (an element, not the
+    whole page: small enough for the documentation) under test-artifacts/screenshots/guide/, and
+    also as docs/staff/img/name.png when DOCS_SCREENSHOTS=1."""
+    folder = SCREENSHOTS / "guide"
+    folder.mkdir(parents=True, exist_ok=True)
+    to_docs = os.environ.get("DOCS_SCREENSHOTS") == "1"
+
+    def take(name, locator):
+        locator.scroll_into_view_if_needed()
+        image = locator.screenshot(path=str(folder / f"{name}.png"), animations="disabled")
+        if to_docs:
+            STAFF_GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
+            (STAFF_GUIDE_IMAGES / f"{name}.png").write_bytes(image)
+        return image
+
+    return take
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last: once Playwright's session starts, its event loop stays marked as
     running in the main thread, and Django refuses ORM calls from there (see `browser_page`)."""
