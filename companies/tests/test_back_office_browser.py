@@ -153,7 +153,7 @@ def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, st
     expect(page.locator(".object-tools #import-file")).to_have_text("Importar")
     assert not overlap(page.locator(".object-tools"), page.locator("#enrichment-figures"))
     screenshot("back-office-filtered-list")
-    guide_screenshot("filtered-list", page.locator("#content"))
+    guide_screenshot("filtered-list", page.locator("#content"), until=page.locator("#changelist .paginator"))
 
     # --- export the filtered list: the file holds the same rows -------------------------------
     expect(page.locator("#export-csv")).to_have_text("Exportar CSV")
