@@ -168,6 +168,7 @@ def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, st
 
     # --- add a partner as a row ---------------------------------------------------------------
     page.locator("#result_list tbody th a", has_text=padaria_cnpj).click()
+    expect(page.locator(".field-root label")).to_have_text("Raiz do CNPJ:")
     expect(page.locator("#partners-group h2")).to_have_text("Sócios")
     expect(page.locator("#partners-rows thead")).to_contain_text("Qualificação")
     page.fill("[name=partners-0-name]", "Maria Souza")
