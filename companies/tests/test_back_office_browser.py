@@ -113,17 +113,21 @@ def csv_rows(path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
-def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, staff_member, companies, worker):
-    page, base = browser_page, browser_page.base
-    padaria = companies[0]
-    padaria_cnpj = cnpj_value.format_cnpj(padaria.cnpj)
-    in_sp = {cnpj_value.format_cnpj(company.cnpj) for company in companies}
+class Visit:
+    """The browser page and its pictures: shot() saves the full page (test artifacts) and a part of
+    it for the staff guide."""
 
-    # --- signing in: the back office answers in Portuguese ------------------------------------
-    sign_in(page, base)
-    expect(page.locator("#user-tools")).to_contain_text("Ana")
+    def __init__(self, page, screenshot, guide_screenshot):
+        self.page, self.base = page, page.base
+        self._screenshot, self._guide_screenshot = screenshot, guide_screenshot
 
-    # --- the dashboard: the figures are the data's --------------------------------------------
+    def shot(self, name, part, *, until=None):
+        self._screenshot(f"back-office-{name}")
+        self._guide_screenshot(name, part, until=until)
+
+
+def read_the_dashboard(visit):
+    page = visit.page
     dashboard = page.locator("#dashboard-companies")
     expect(dashboard.locator("h2").first).to_have_text("Empresas")
     expect(dashboard.locator("[data-figure=companies]")).to_contain_text("5")
@@ -133,16 +137,17 @@ def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, st
     expect(page.locator('[data-figure="state-SP"] .dashboard-count')).to_have_text("3")
     expect(page.locator('[data-figure="state-RJ"] .dashboard-count')).to_have_text("1")
     expect(page.locator("#dashboard-tasks")).to_have_count(0)  # failed tasks: superusers only
-    screenshot("back-office-dashboard")
-    guide_screenshot("dashboard", dashboard)
+    visit.shot("dashboard", dashboard)
 
-    # --- a figure is a link to exactly those rows ---------------------------------------------
+
+def follow_a_figure_to_its_list(visit, *, expected: set[str], padaria_cnpj: str):
+    page = visit.page
     page.locator('a[data-figure="state-SP"]').click()
-    expect(page).to_have_url(f"{base}/admin/companies/company/?state__exact=SP")
+    expect(page).to_have_url(f"{visit.base}/admin/companies/company/?state__exact=SP")
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(3)
     expect(page.locator("#result_list thead")).to_contain_text("Situação cadastral")
-    assert {text.strip() for text in page.locator("#result_list tbody th").all_inner_texts()} == in_sp
+    assert {text.strip() for text in page.locator("#result_list tbody th").all_inner_texts()} == expected
     padaria_row = rows.filter(has_text=padaria_cnpj)
     expect(padaria_row.locator("td.field-share_capital_formatted")).to_have_text("R$ 1.234,56")
     expect(padaria_row.locator("td.field-zip_code_formatted")).to_have_text("01310-100")
@@ -152,22 +157,25 @@ def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, st
     # The buttons (import, export, add) sit beside the title, not over the backlog's figures.
     expect(page.locator(".object-tools #import-file")).to_have_text("Importar")
     assert not overlap(page.locator(".object-tools"), page.locator("#enrichment-figures"))
-    screenshot("back-office-filtered-list")
-    guide_screenshot("filtered-list", page.locator("#content"), until=page.locator("#changelist .paginator"))
+    visit.shot("filtered-list", page.locator("#content"), until=page.locator("#changelist .paginator"))
 
-    # --- export the filtered list: the file holds the same rows -------------------------------
+
+def export_the_list(visit, *, expected: set[str], padaria_cnpj: str):
+    page = visit.page
     expect(page.locator("#export-csv")).to_have_text("Exportar CSV")
     with page.expect_download() as download_info:
         page.click("#export-csv")
     download = download_info.value
     assert download.suggested_filename.startswith("company-") and download.suggested_filename.endswith(".csv")
     exported = csv_rows(download.path())
-    assert {row["CNPJ"] for row in exported} == in_sp
+    assert {row["CNPJ"] for row in exported} == expected
     assert {row["UF"] for row in exported} == {"SP"}
     assert next(row for row in exported if row["CNPJ"] == padaria_cnpj)["Capital social"] == "1234.56"
 
-    # --- add a partner as a row ---------------------------------------------------------------
-    page.locator("#result_list tbody th a", has_text=padaria_cnpj).click()
+
+def add_a_partner(visit, *, company, cnpj: str):
+    page = visit.page
+    page.locator("#result_list tbody th a", has_text=cnpj).click()
     expect(page.locator(".field-root label")).to_have_text("Raiz do CNPJ:")
     expect(page.locator("#partners-group h2")).to_have_text("Sócios")
     expect(page.locator("#partners-rows thead")).to_contain_text("Qualificação")
@@ -179,12 +187,13 @@ def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, st
     expect(page.locator("[name=partners-0-name]")).to_have_value("Maria Souza")
     expect(page.locator("[name=partners-0-role]")).to_have_value("Sócia-Administradora")
     expect(page.locator("[name=partners-0-since]")).to_have_value("15/03/2020")
-    padaria.refresh_from_db()
-    assert padaria.partners == [{"name": "Maria Souza", "role": "Sócia-Administradora", "since": "2020-03-15"}]
-    screenshot("back-office-partner-rows")
-    guide_screenshot("partner-rows", page.locator("#partners-group"))
+    company.refresh_from_db()
+    assert company.partners == [{"name": "Maria Souza", "role": "Sócia-Administradora", "since": "2020-03-15"}]
+    visit.shot("partner-rows", page.locator("#partners-group"))
 
-    # --- the history says it in words: who, old → new ----------------------------------------
+
+def read_the_history(visit):
+    page = visit.page
     page.locator("a.historylink").click()
     expect(page.locator("#change-history thead")).to_contain_text("O que mudou")
     history = page.locator("#change-history tr.history-row")
@@ -195,21 +204,16 @@ def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, st
     expect(change.locator(".history-field")).to_have_text("Sócios")
     expect(change.locator(".history-old")).to_have_text("—")
     expect(change.locator(".history-new")).to_have_text("Maria Souza (Sócia-Administradora) desde 15/03/2020")
-    screenshot("back-office-history")
-    guide_screenshot("history", page.locator("#change-history"))
+    visit.shot("history", page.locator("#change-history"))
 
-    # --- import a file: the progress page, then the report ----------------------------------
-    page.goto(f"{base}/admin/companies/company/")
+
+def upload_a_file(visit, content: str) -> list[int]:
+    """Upload `content` as empresas.csv; returns the statuses of the progress page's calls to the
+    task status API, as they come."""
+    page = visit.page
+    page.goto(f"{visit.base}/admin/companies/company/")
     page.locator("#import-file").click()
     expect(page.locator("#import-form input[type=submit]")).to_have_value("Enviar e importar")
-    new_cnpjs = [numeric_cnpj(200), numeric_cnpj(201)]
-    content = (
-        "cnpj,legal_name,city,state\n"
-        f"{cnpj_value.format_cnpj(new_cnpjs[0])},Mercado Recife Ltda,Recife,PE\n"
-        "11.111.111/1111-11,CNPJ errado Ltda,Natal,RN\n"
-        f"{new_cnpjs[1]},Farmácia Olinda Ltda,Olinda,PE\n"
-        f"{padaria.cnpj},Padaria Paulista Ltda,São Paulo,SP\n"
-    )
     page.set_input_files(
         "#import-form input[type=file]",
         files=[{"name": "empresas.csv", "mimeType": "text/csv", "buffer": content.encode()}],
@@ -222,37 +226,59 @@ def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, st
     expect(page.locator(".messagelist .info")).to_contain_text("“empresas.csv” está sendo importado")
     expect(progress.locator("[data-status]")).to_have_text("Aguardando um worker…")
     expect(progress.locator("[data-counts]")).to_have_text("0 de 4 linhas")
-    screenshot("back-office-import-progress")
-    guide_screenshot("import-progress", page.locator("#content"))
+    visit.shot("import-progress", page.locator("#content"))
+    return status_polls
 
-    worker.start()  # the bar follows the task through the status API, then the page shows the report
+
+def read_the_import_report(visit, *, status_polls: list[int]):
+    page = visit.page
     report = page.locator("#import-report")
     expect(report).to_be_visible(timeout=30_000)
-    assert status_polls and set(status_polls) == {200}, status_polls
+    assert status_polls and set(status_polls) == {200}, status_polls  # the bar followed the task
     expect(report.locator("h2").first).to_have_text("Importação concluída")
     expect(report.locator("progress")).to_have_attribute("value", "1")
-    figures = {
-        label.strip(): number.strip()
-        for label, number in zip(
-            report.locator("tr:has(td[data-figure]) th").all_inner_texts(),
-            report.locator("td[data-figure]").all_inner_texts(),
-            strict=True,
-        )
-    }
-    assert figures == {
+    labels = report.locator("tr:has(td[data-figure]) th").all_inner_texts()
+    numbers = report.locator("td[data-figure]").all_inner_texts()
+    assert dict(zip((label.strip() for label in labels), (number.strip() for number in numbers), strict=True)) == {
         "Linhas lidas": "4", "Inseridas": "2", "Já gravadas": "1", "Repetidas no arquivo": "0", "Inválidas": "1",
-    }, figures
+    }
     invalid = page.locator("#import-errors tbody tr")
     expect(invalid).to_have_count(1)
     expect(invalid.locator("td").first).to_have_text("3")
     expect(invalid.locator("td").nth(1)).to_contain_text("cnpj")
-    # Stored, as the person who uploaded the file (their names may since come from the registry).
-    imported = Company.history.filter(cnpj__in=new_cnpjs, history_type="+")
-    assert sorted(imported.values_list("history_actor", flat=True)) == ["user:ana", "user:ana"]
-    screenshot("back-office-import-report")
-    guide_screenshot("import-report", page.locator("#content"))
+    visit.shot("import-report", page.locator("#content"))
 
     with page.expect_download() as download_info:
         page.click("#import-errors-csv")
     invalid_rows = list(csv.reader(io.StringIO(download_info.value.path().read_text(encoding="utf-8"))))
     assert [row[0] for row in invalid_rows] == ["linha", "3"]
+
+
+def test_a_day_in_the_back_office(browser_page, screenshot, guide_screenshot, staff_member, companies, worker):
+    visit = Visit(browser_page, screenshot, guide_screenshot)
+    padaria = companies[0]
+    padaria_cnpj = cnpj_value.format_cnpj(padaria.cnpj)
+    in_sp = {cnpj_value.format_cnpj(company.cnpj) for company in companies}
+
+    sign_in(visit.page, visit.base)
+    expect(visit.page.locator("#user-tools")).to_contain_text("Ana")
+    read_the_dashboard(visit)
+    follow_a_figure_to_its_list(visit, expected=in_sp, padaria_cnpj=padaria_cnpj)
+    export_the_list(visit, expected=in_sp, padaria_cnpj=padaria_cnpj)
+    add_a_partner(visit, company=padaria, cnpj=padaria_cnpj)
+    read_the_history(visit)
+
+    new_cnpjs = [numeric_cnpj(200), numeric_cnpj(201)]
+    status_polls = upload_a_file(
+        visit,
+        "cnpj,legal_name,city,state\n"
+        f"{cnpj_value.format_cnpj(new_cnpjs[0])},Mercado Recife Ltda,Recife,PE\n"
+        "11.111.111/1111-11,CNPJ errado Ltda,Natal,RN\n"  # line 3: wrong check digits
+        f"{new_cnpjs[1]},Farmácia Olinda Ltda,Olinda,PE\n"
+        f"{padaria.cnpj},Padaria Paulista Ltda,São Paulo,SP\n",  # stored already
+    )
+    worker.start()  # the page follows the task through the status API, then shows the report
+    read_the_import_report(visit, status_polls=status_polls)
+    # Stored as the person who uploaded the file (their names may since have come from the registry).
+    imported = Company.history.filter(cnpj__in=new_cnpjs, history_type="+")
+    assert sorted(imported.values_list("history_actor", flat=True)) == ["user:ana", "user:ana"]
