@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 MS_PORT ?= 5000
 
-.PHONY: run test lint dist docs docs-serve bench worker beat gunicorn lock messages clean help
+.PHONY: run test lint dist docs docs-serve docs-screenshots bench worker beat gunicorn lock messages clean help
 
 help:
 	@echo "make run    serve the app on http://127.0.0.1:$(MS_PORT) with embedded defaults"
@@ -13,6 +13,7 @@ help:
 	@echo "make dist   write dist/openapi.yaml, dist/postman_collection.json and docs/operators/configuration.md"
 	@echo "make docs   regenerate the configuration reference and build the documentation site into .run/site"
 	@echo "make docs-serve  serve the documentation on http://127.0.0.1:8000 with live reload"
+	@echo "make docs-screenshots  retake the staff guide's pictures (docs/staff/img) in a real browser"
 	@echo "make bench  run the benchmarks (results in bench/RESULTS.md)"
 	@echo "make messages  collect the back office's strings into locale/pt_BR (django.po) and compile django.mo"
 	@echo "make lock   recompile the hashed lock files requirements/{production,local,test}.txt from the .in files"
@@ -73,6 +74,12 @@ docs: $(VENV)/.test-installed
 
 docs-serve: $(VENV)/.test-installed
 	$(MKDOCS) serve
+
+# The staff guide's pictures: the back office's browser test (companies/tests/test_back_office_browser.py)
+# writes the parts of pages it photographs into docs/staff/img as well as test-artifacts/screenshots.
+docs-screenshots: $(VENV)/.test-installed
+	bash scripts/ensure_servers.sh
+	DOCS_SCREENSHOTS=1 $(PY) -m pytest companies/tests/test_back_office_browser.py -q -p no:cacheprovider
 
 worker: $(VENV)/.local-installed
 	$(VENV)/bin/celery -A config worker --loglevel=INFO

@@ -139,6 +139,40 @@ def screenshot(browser_page):
     return take
 
 
+# The staff guide's pictures (docs/staff/img/) are written only when asked: `make docs-screenshots`.
+STAFF_GUIDE_IMAGES = Path(__file__).resolve().parent / "docs" / "staff" / "img"
+
+
+@pytest.fixture
+def guide_screenshot(browser_page):
+    """guide_screenshot("name", locator, until=None) saves a PNG of one part of the page (the
+    element, or from its top to the bottom of `until`: small enough for the documentation) under
+    test-artifacts/screenshots/guide/, and also as docs/staff/img/name.png when DOCS_SCREENSHOTS=1."""
+    folder = SCREENSHOTS / "guide"
+    folder.mkdir(parents=True, exist_ok=True)
+    to_docs = os.environ.get("DOCS_SCREENSHOTS") == "1"
+
+    def document_box(locator):
+        box = locator.bounding_box()  # relative to the viewport
+        scroll_x, scroll_y = browser_page.evaluate("[window.scrollX, window.scrollY]")
+        return {**box, "x": box["x"] + scroll_x, "y": box["y"] + scroll_y}
+
+    def take(name, locator, *, until=None):
+        top = document_box(locator)
+        bottom = document_box(until) if until is not None else top
+        height = bottom["y"] + bottom["height"] - top["y"]
+        clip = {"x": top["x"], "y": top["y"], "width": top["width"], "height": height}
+        image = browser_page.screenshot(
+            path=str(folder / f"{name}.png"), clip=clip, full_page=True, animations="disabled"
+        )
+        if to_docs:
+            STAFF_GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
+            (STAFF_GUIDE_IMAGES / f"{name}.png").write_bytes(image)
+        return image
+
+    return take
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last: once Playwright's session starts, its event loop stays marked as
     running in the main thread, and Django refuses ORM calls from there (see `browser_page`)."""

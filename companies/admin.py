@@ -454,6 +454,10 @@ class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
     def city_uf(self, company):
         return "/".join(part for part in (company.city, company.state) if part)
 
+    @admin.display(description=_("CNPJ root"))
+    def root(self, company):
+        return company.root
+
     @admin.display(description=_("head office"), boolean=True)
     def is_head_office(self, company):
         return company.is_head_office

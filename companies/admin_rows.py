@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies import cnpj as cnpj_value
 from companies import services
+from companies.formatting import format_cep
 from companies.models import Company
 from companies.values import validate_activities, validate_partners
 from core.admin_history import EMPTY, list_text
@@ -179,6 +180,7 @@ def partners_text(partners: Any) -> str:
 HISTORY_FORMATTERS = {
     "cnpj": cnpj_value.format_cnpj,
     "main_activity_code": format_cnae,
+    "zip_code": format_cep,
     "secondary_activities": activities_text,
     "partners": partners_text,
 }

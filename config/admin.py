@@ -6,6 +6,18 @@ work on, with the dashboard's figures above it (config.dashboard)."""
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# Django's own admin messages, worded here again so that the Portuguese catalogue can say them without
+# a gender: Django's translation puts "O" before every model name ("O empresa ... foi alterado").
+# Translations in locale/pt_BR take precedence over Django's.
+ADMIN_MESSAGES = (
+    gettext_noop("The {name} “{obj}” was added successfully."),
+    gettext_noop("The {name} “{obj}” was added successfully. You may add another {name} below."),
+    gettext_noop("The {name} “{obj}” was changed successfully."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may edit it again below."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
+)
 
 SYSTEM_APPS = frozenset({"token_blacklist", "django_celery_beat", "django_celery_results", "otp_static", "otp_totp"})
 

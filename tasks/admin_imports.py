@@ -24,6 +24,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from access.actor import actor_in_words
 from core.exceptions import ServiceUnavailable
 from tasks.imports import import_job_create, import_job_get
 from tasks.selectors import task_error_message, task_result_get
@@ -168,6 +169,7 @@ class ImportAdminMixin:
             "opts": self.opts,
             "title": _("Import of “%(name)s”") % {"name": job.filename},
             "job": job,
+            "uploaded_by": actor_in_words(job.actor, user=job.created_by),
             "task": task,
             "done": progress.get("done") or 0,
             "total": progress.get("total") or job.rows_total,

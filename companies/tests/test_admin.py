@@ -185,11 +185,17 @@ def test_history_says_who_when_and_what_changed_in_words(admin_client, admin_use
 
 def test_history_in_portuguese_uses_the_local_formats(admin_client, settings):
     settings.TIME_ZONE = "America/Sao_Paulo"
-    company = CompanyFactory(main_activity_code="6201501")
+    company = CompanyFactory(main_activity_code="6201501", zip_code="01310100")
     services.company_update(company=company, status_date=datetime.date(2024, 12, 31))
     html = admin_client.get(f"{CHANGELIST}{company.pk}/history/", HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
     assert "31/12/2024" in html
     assert "6201-5/01" in html  # the CNAE as printed
+    assert "01310-100" in html and "01310100" not in html  # the CEP as the list shows it
+
+
+def test_the_change_form_labels_the_cnpj_root(admin_client, in_english):
+    page = admin_client.get(change_url(CompanyFactory()))
+    assert '<label>CNPJ root:</label>' in page.content.decode()
 
 
 # --- actions that say what they did ------------------------------------------------------------
@@ -313,3 +319,12 @@ def test_a_reader_sees_the_formatted_values_and_an_editor_the_plain_inputs(admin
     form = admin_client.get(change_url(company)).content.decode()
     assert 'name="share_capital" value="50000.00"' in form and 'name="zip_code" value="01310100"' in form
     assert 'name="status_date" value="29/02/2024"' in form and company.cnpj_formatted in form
+
+
+def test_the_saved_message_reads_well_in_portuguese(admin_client):
+    company = CompanyFactory(legal_name="Padaria Curitiba Ltda")
+    data = form_data(admin_client, change_url(company), city="Curitiba")
+    response = admin_client.post(change_url(company), data, follow=True)
+    (shown,) = [str(message) for message in response.context["messages"]]
+    assert shown.startswith("Registro “<a href=") and f">{company}</a>” (empresa) alterado com sucesso." in shown
+    assert "O empresa" not in shown

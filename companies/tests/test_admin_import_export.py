@@ -162,6 +162,18 @@ def test_the_progress_page_polls_the_task_status_api_then_shows_the_report(admin
     assert admin_client.get(f"/api/tasks/{job.task_id}/").json()["result"]["inserted"] == 2
 
 
+def test_the_progress_page_names_the_uploader_as_the_history_does(make_user, empty_queue):
+    user = make_user(
+        username="ana", first_name="Ana", last_name="Lima", is_staff=True,
+        perms=("companies.add_company", "companies.view_company"),
+    )
+    client = Client()
+    client.force_login(user)
+    page = client.get(upload(client, f"cnpj\n{numeric_cnpj(1)}\n")["Location"])
+    html = page.content.decode()
+    assert "by Ana Lima (ana)." in html and "user:ana" not in html
+
+
 def test_the_task_status_api_shows_progress_to_staff_sessions_only(admin_client, make_user, api):
     task_id = "0b6f1c5e-1111-4222-8333-444455556666"
     TaskResult.objects.create(task_id=task_id, task_name="companies.import_file", status="PENDING")

@@ -74,3 +74,13 @@ def test_every_decision_record_is_listed_in_the_index():
     assert not unlisted, f"docs/decisions/index.md does not list: {unlisted}"
     numbers = [name[:4] for name in records]
     assert len(numbers) == len(set(numbers)), "two decision records share a number"
+
+
+def test_the_staff_guide_pictures_are_all_shown_and_small():
+    """docs/staff/img holds what `make docs-screenshots` takes: each picture shown by a page, none
+    heavier than a page should carry."""
+    pictures = sorted((DOCS / "staff" / "img").glob("*.png"))
+    pages = "".join(path.read_text() for path in (DOCS / "staff").glob("*.md"))
+    assert pictures
+    assert [picture.name for picture in pictures if f"(img/{picture.name})" not in pages] == []
+    assert [picture.name for picture in pictures if picture.stat().st_size > 200_000] == []
