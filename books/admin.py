@@ -1,6 +1,8 @@
 """Back office for books (stored in MongoDB): list, search, edit, archive and restore, never
 delete; the history in plain words; import (through books.imports) and export."""
 
+import contextlib
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -24,7 +26,7 @@ from books.models import Book
 from books.published import PartialDate, Precision
 from books.selectors import book_get, book_history
 from books.tasks import book_import_file_task
-from core.admin_actions import Skip, split_selection
+from core.admin_actions import CheckedSelectionMixin, Skip, split_selection
 from core.admin_exports import ExportAdminMixin
 from core.admin_history import KINDS, HistoryRow, changes_in_words
 from core.admin_versions import StaleEdit, VersionedFormMixin
@@ -87,6 +89,11 @@ class BookAdminForm(VersionedFormMixin, forms.ModelForm):
         except ValidationError as exc:
             for name, errors in exc.error_dict.items():
                 self.add_error("published" if name.startswith("published") else name, errors)
+            # The other fields still get their cleaning (a hyphenated ISBN its 13 digits), so the
+            # model's own checks do not report them too.
+            good = {name: value for name, value in fields.items() if name not in exc.error_dict}
+            with contextlib.suppress(ValidationError):  # reported once the fields above are corrected
+                self.cleaned_data.update(services.book_fields_clean(good))
         return cleaned
 
     def _post_clean(self):
@@ -146,7 +153,7 @@ EXPORT_COLUMNS = (
 
 
 @admin.register(Book)
-class BookAdmin(ImportAdminMixin, ExportAdminMixin, admin.ModelAdmin):
+class BookAdmin(CheckedSelectionMixin, ImportAdminMixin, ExportAdminMixin, admin.ModelAdmin):
     form = BookAdminForm
     list_display = ("title", "authors_display", "isbn", "language", "published_display", "archived_at")
     list_filter = (ArchivedFilter, "language", "created_at")

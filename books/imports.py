@@ -328,10 +328,13 @@ def _flush(
     }
     to_create, to_update, changed_fields = [], [], set()
     unchanged = 0
-    for isbn, (_line, fields) in batch.items():
+    for isbn, (line, fields) in batch.items():
         book = existing.get(isbn)
         if book is None:
             to_create.append(Book(**fields))
+            continue
+        if book.archived_at is not None:  # as the API and the admin: restore it first, then change it
+            summary.reject(line, f"ISBN {isbn} belongs to an archived book; restore it first; skipped")
             continue
         changed = [name for name, value in fields.items() if getattr(book, name) != value]
         if not changed:

@@ -252,11 +252,16 @@ def _one_writer(book_id):
                 lock.release()
 
 
-def book_archive(*, book: Book) -> Book:
-    """Take the book out of the catalogue; the document and its history stay in MongoDB."""
-    if book.archived_at is None:
-        book.archived_at = timezone.now()
-        book.save(update_fields=["archived_at", "updated_at"])
+def book_archive(*, book: Book, precondition: Callable[[Book], None] | None = None) -> Book:
+    """Take the book out of the catalogue; the document and its history stay in MongoDB.
+    `precondition` (a stale If-Match, say) is checked under the book's write lock."""
+    with _one_writer(book.pk):
+        book = Book.objects.get(pk=book.pk)
+        if precondition is not None:
+            precondition(book)
+        if book.archived_at is None:
+            book.archived_at = timezone.now()
+            book.save(update_fields=["archived_at", "updated_at"])
     return book
 
 

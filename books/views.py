@@ -187,7 +187,14 @@ class BookViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
-        services.book_archive(book=self.get_object())
+        book = self.get_object()
+        precondition = None
+        if has_if_match(request):  # as for PUT and PATCH: only the version the client holds is archived
+
+            def precondition(stored: Book) -> None:
+                check_if_match(request, etag_of(self._document(stored)))
+
+        services.book_archive(book=book, precondition=precondition)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, summary="Bring an archived book back into the catalogue")

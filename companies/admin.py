@@ -25,7 +25,7 @@ from companies.backlog import ENRICHMENT, PIPEFY, PIPEFY_CARDED, PIPEFY_FAILED
 from companies.imports import ImportFileError, check_import_file
 from companies.models import BOOKKEEPING_FIELDS, Company
 from companies.values import NORMALIZERS
-from core.admin_actions import Skip, split_selection
+from core.admin_actions import CheckedSelectionMixin, Skip, split_selection
 from core.admin_exports import ExportAdminMixin
 from core.admin_history import HISTORY_TYPES, HistoryRow, changes_in_words
 from core.admin_versions import StaleEdit, VersionedFormMixin
@@ -226,7 +226,7 @@ class BacklogFilter(admin.SimpleListFilter):
 
 
 @admin.register(Company)
-class CompanyAdmin(ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
+class CompanyAdmin(CheckedSelectionMixin, ImportAdminMixin, ExportAdminMixin, SimpleHistoryAdmin):
     form = CompanyAdminForm
     list_display = (
         "cnpj_formatted",

@@ -58,3 +58,23 @@ def outcome_message(done: str, reasons: Sequence[str], *, skipped: int) -> str:
         "skipped": skipped_text,
         "reasons": ", ".join(str(reason) for reason in reasons),
     }
+
+
+class CheckedSelectionMixin:
+    """A ModelAdmin mixin: an action posted with selected ids that are not ids of this model (a
+    hand-edited form) is answered with a message, not a server error."""
+
+    def response_action(self, request, queryset):
+        from django.contrib import messages
+        from django.contrib.admin import helpers
+        from django.core.exceptions import ValidationError
+        from django.http import HttpResponseRedirect
+
+        pk = self.model._meta.pk
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk.to_python(value)
+        except (ValidationError, ValueError, TypeError):
+            self.message_user(request, gettext("The selection is not valid; select the rows again."), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)

@@ -4,6 +4,7 @@ each value is checked for its JSON type only (the rules on values are the servic
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -67,7 +68,7 @@ def _shape(field: serializers.Field, value):
         return value
     numeric = isinstance(field, (serializers.DecimalField, serializers.IntegerField))
     textual = isinstance(field, serializers.CharField)
-    if isinstance(value, bool) or not isinstance(value, (str, int, float) if numeric or textual else str):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal) if numeric or textual else str):
         expected = "a number" if numeric else "text"
         raise serializers.ValidationError(f"Send {expected}.", code="invalid")
     if numeric:

@@ -139,3 +139,21 @@ def test_book_history_page_in_plain_words(admin_client, settings, in_english):
     for raw in ("user:admin", "None", "Change reason"):
         assert raw not in table, raw
     assert admin_client.get(reverse("admin:books_book_history", args=["not-an-id"])).status_code == 404
+
+
+def test_a_hyphenated_isbn_gets_no_error_when_another_field_has_one(admin_client, in_english):
+    response = admin_client.post(
+        reverse("admin:books_book_add"), form_data(isbn="978-0-306-40615-7", page_count="0")
+    )
+    assert response.status_code == 200  # the form again, with its errors
+    errors = response.context["adminform"].form.errors
+    assert "page_count" in errors and "isbn" not in errors, errors
+
+
+@mongo_db
+def test_an_action_with_a_hand_edited_selection_is_refused_with_a_message(admin_client):
+    response = admin_client.post(
+        reverse("admin:books_book_changelist"), {"action": "archive_books", "_selected_action": ["zzz"]}, follow=True
+    )
+    assert response.status_code == 200
+    assert [message.level_tag for message in response.context["messages"]] == ["error"]

@@ -194,3 +194,17 @@ def test_json_lines_are_validated_as_the_api_does_and_unknown_keys_reported(tmp_
     assert "ignored columns: foo, shelf" in stderr.getvalue()
     assert not Book.objects.filter(isbn="9780441172719").exists()
     assert Book.objects.get(isbn="9780141439587").authors == ["Jane Austen"]
+
+
+@mongo_db
+def test_an_archived_books_isbn_is_skipped_not_changed():
+    from books import services
+
+    book = services.book_create(title="Refactoring", authors=["Martin Fowler"], isbn="9780201485677")
+    services.book_archive(book=book)
+    source = "title,authors,isbn\nRefactoring (2nd ed.),Martin Fowler,9780201485677\n"
+    summary = book_import(source=source, filename="books.csv")
+    assert (summary.updated, summary.invalid) == (0, 1)
+    assert "archived" in summary.errors[0].reason and summary.errors[0].line == 2
+    book.refresh_from_db()
+    assert book.title == "Refactoring" and book.archived_at is not None

@@ -328,3 +328,13 @@ def test_the_saved_message_reads_well_in_portuguese(admin_client):
     (shown,) = [str(message) for message in response.context["messages"]]
     assert shown.startswith("Registro “<a href=") and f">{company}</a>” (empresa) alterado com sucesso." in shown
     assert "O empresa" not in shown
+
+
+@pytest.mark.parametrize("selected", ["abc", "", "1.5"])
+def test_an_action_with_a_hand_edited_selection_is_refused_with_a_message(admin_client, selected):
+    company = CompanyFactory()
+    response = admin_client.post(
+        CHANGELIST, {"action": "refresh_from_registry", "_selected_action": [company.pk, selected]}, follow=True
+    )
+    assert response.status_code == 200
+    assert [message.level_tag for message in response.context["messages"]] == ["error"]

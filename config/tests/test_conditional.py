@@ -101,3 +101,14 @@ def test_two_writers_with_the_same_etag_only_one_lands(api_key, make, first, sec
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200, 412]
+
+
+def test_archiving_a_book_honours_if_match(api):
+    url = book_url(api)
+    version = api.get(url)["ETag"]
+    assert api.patch(url, {"subtitle": "1938"}, HTTP_IF_MATCH=version).status_code == 200
+    stale = api.delete(url, HTTP_IF_MATCH=version)
+    assert stale.status_code == 412 and stale.json()["code"] == "precondition_failed"
+    assert api.get(url).status_code == 200  # still in the catalogue
+    assert api.delete(url, HTTP_IF_MATCH=api.get(url)["ETag"]).status_code == 204
+    assert api.get(url).status_code == 404

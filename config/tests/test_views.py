@@ -124,3 +124,38 @@ def test_a_clients_request_id_is_used_only_when_short_and_plain(api, given, kept
     response = api.get("/api/auth/me/", HTTP_X_REQUEST_ID=given)
     assert (response["X-Request-ID"] == given) is kept
     assert re.fullmatch(r"[A-Za-z0-9._-]{1,128}", response["X-Request-ID"])
+
+
+SURROGATE_BODIES = [
+    ("/api/companies/", '{"cnpj": "11222333000181", "legal_name": "a\\ud800b"}', "legal_name", "surrogate"),
+    ("/api/companies/", '{"cnpj": "11222333000181", "partners": [{"name": "\\udfff"}]}', "partners.0.name",
+     "surrogate"),
+    ("/api/companies/", '{"cnpj": "11222333000181", "\\ud800": 1}', None, "surrogate"),  # a key: no field
+    ("/api/books/", '{"title": "a\\u0000b", "authors": ["A"], "isbn": "9780306406157"}', "title", "null"),
+    ("/api/books/", '{"title": "T", "authors": ["x\\u0000y"], "isbn": "9780306406157"}', "authors.0", "null"),
+]
+
+
+@pytest.mark.django_db(databases=["default", "mongo"])
+@pytest.mark.parametrize(("url", "body", "field", "kind"), SURROGATE_BODIES)
+def test_text_no_database_can_store_is_a_400_naming_where_it_is(api, url, body, field, kind):
+    from books.models import Book
+    from companies.models import Company
+
+    response = api.post(url, data=body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    error = response.json()
+    assert error["field"] == field and f"{kind}_characters_not_allowed" in response.content.decode()
+    assert not Company.objects.exists() and not Book.objects.exists()  # nothing stored
+    assert api.get("/api/companies/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_json_number_with_cents_reaches_a_decimal_field_exactly(api):
+    response = api.post(
+        "/api/companies/", {"cnpj": "11222333000181", "share_capital": 1234.56, "enrich": False}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["share_capital"] == "1234.56"
+    assert api.patch("/api/companies/11222333000181/", data='{"share_capital": 0.01}',
+                     content_type="application/json").json()["share_capital"] == "0.01"
