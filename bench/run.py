@@ -18,7 +18,6 @@ companies against rate-limited fake upstreams. Then the admin index with its das
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import platform
@@ -226,7 +225,13 @@ class Bench:
             "SELECT cnpj, id FROM companies_company ORDER BY cnpj, id OFFSET %s LIMIT 1", (int(total * 0.9),)
         )[0]
         position = {"o": "cnpj", "v": cnpj, "k": key, "b": False}
-        return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+        # Signed as the list signs its own cursors (core.pagination), with the served app's key.
+        code = (
+            "from core.cursors import cursor_sign; from core.pagination import CURSOR_SALT; "
+            "from companies.pagination import CompanyPagination as P; "
+            f"print(cursor_sign({position!r}, salt=f'{{CURSOR_SALT}}:{{P.cursor_name}}:'))"
+        )
+        return self.manage("shell", "-c", code, capture=True).strip().splitlines()[-1]
 
     # --- the run ------------------------------------------------------------------------------
     def run(self):
