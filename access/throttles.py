@@ -20,6 +20,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from access.authentication import ServicePrincipal
 from core import prefetch
+from core.caching import cache_is_redis
 from core.clients import client_address
 from core.outages import log_unavailable
 
@@ -32,7 +33,7 @@ def count_hit(key: str, duration: int, *, request=None, view=None) -> int | None
     With `request` and `view`, the cache entries the view names are read in the same command and
     delivered to it (core.prefetch)."""
     try:
-        if not prefetch.can_count_and_read():  # local-memory cache (make run): counted per process
+        if not cache_is_redis():  # local-memory cache (make run): counted per process
             cache.add(key, 0, duration)
             return cache.incr(key)
         keys = prefetch.wanted(request, view) if request is not None else ()

@@ -1,12 +1,11 @@
 """Background work for books: the imports started by POST /api/books/import/ and in the admin."""
 
 from celery import shared_task
-from django.utils import translation
 
 from access.actor import acting_as
 from books.imports import book_import
 from tasks.base import BaseTask
-from tasks.imports import import_job_finish, import_job_get
+from tasks.imports import import_job_run
 
 TASK_ACTOR = "task:import_books"
 
@@ -25,17 +24,10 @@ def import_books(content: str, filename: str = "", requested_by: str = "") -> di
 def book_import_file_task(self, job_id: str) -> dict:
     """Import a file uploaded in the admin (a tasks.ImportJob) through books.imports, as the
     person who uploaded it; the progress is the task's state, the result the report."""
-    job = import_job_get(job_id=job_id)
-    if job is None:
-        raise LookupError(f"No import job {job_id}.")
-    if job.report is not None:  # a message delivered twice: the file is imported already
-        return job.report
-    with acting_as(job.actor), translation.override(job.language or None):
-        summary = book_import(
-            source=job.content,
-            filename=job.filename,
-            progress=lambda summary: self.report_progress(summary.rows, job.rows_total),
-        )
-    report = summary.as_dict()
-    import_job_finish(job=job, report=report)
-    return report
+    return import_job_run(
+        task=self,
+        job_id=job_id,
+        run=lambda job, progress: book_import(
+            source=job.content, filename=job.filename, progress=lambda summary: progress(summary.rows)
+        ),
+    )

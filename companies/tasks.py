@@ -18,9 +18,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from access.actor import acting_as
 from companies import backlog
 from companies.backlog import ENRICHMENT, PIPEFY, Queue
 from companies.models import Company, EnrichmentStatus
@@ -153,20 +152,13 @@ def company_import_file_task(self, job_id: str) -> dict:
     """Import a CSV file uploaded in the admin (a tasks.ImportJob) through companies.imports, as
     the person who uploaded it; the progress is the task's state, the result the report."""
     from companies.imports import company_import
-    from tasks.imports import import_job_finish, import_job_get
+    from tasks.imports import import_job_run
 
-    job = import_job_get(job_id=job_id)
-    if job is None:
-        raise LookupError(f"No import job {job_id}.")
-    if job.report is not None:  # a message delivered twice: the file is imported already
-        return job.report
-    with acting_as(job.actor), translation.override(job.language or None):
-        tally = company_import(
-            source=job.content, progress=lambda tally: self.report_progress(tally.rows, job.rows_total)
-        )
-    report = tally.as_dict()
-    import_job_finish(job=job, report=report)
-    return report
+    return import_job_run(
+        task=self,
+        job_id=job_id,
+        run=lambda job, progress: company_import(source=job.content, progress=lambda tally: progress(tally.rows)),
+    )
 
 
 def _slot_key(kind: str, slot: int) -> str:

@@ -30,11 +30,12 @@ from pymongo.errors import ExecutionTimeout, NetworkTimeout
 
 from books.admin import ArchivedFilter
 from books.models import Book
+from companies.admin import PROVIDER_STATES as COMPANY_PROVIDER_STATES
 from companies.admin import BacklogFilter
 from companies.backlog import ENRICHMENT, PIPEFY, PIPEFY_CARDED, PIPEFY_FAILED
 from companies.models import UF_CHOICES, Company, EnrichmentStatus
 from core import outages
-from core.exceptions import OUTAGE_EXCEPTIONS, outage_in
+from core.exceptions import OUTAGE_EXCEPTIONS, cause_in, outage_in
 from integrations.cnpj.chain import configured_providers
 from integrations.cnpj.types import RegistrationStatus
 from integrations.guard import provider_guard
@@ -163,15 +164,6 @@ def task_figures() -> dict:
     return {"at": time.time(), "since": since.isoformat(), "failures": failures}
 
 
-def _ran_out_of_time(error: BaseException | None) -> bool:
-    """Whether `error` (or what it wraps: Django wraps the driver's errors) is pymongo.timeout's."""
-    while error is not None:
-        if isinstance(error, (ExecutionTimeout, NetworkTimeout)):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
 def book_figures() -> dict | None:
     """Books by language and the archived count, counted within DASHBOARD_EXACT_COUNT_MS; when
     counting takes longer, the last figures counted in time (marked late), or {"slow": True}
@@ -186,7 +178,7 @@ def book_figures() -> dict | None:
             }
             archived = Book.objects.archived().count()
     except Exception as error:  # a timeout or an outage is handled here; anything else is raised again
-        if _ran_out_of_time(error):  # slow, or a hung server: either way, not waited for
+        if cause_in(error, (ExecutionTimeout, NetworkTimeout)):  # pymongo.timeout's: slow, or a hung server
             logger.info("dashboard: book counts took over %s ms", settings.DASHBOARD_EXACT_COUNT_MS)
             return {**(cache.get(LAST_BOOKS_KEY) or {"slow": True}), "late": True}
         outage = outage_in(error)
@@ -297,8 +289,8 @@ ENRICHMENT_LABELS = {
     EnrichmentStatus.NOT_FOUND: _("Not found"),
     EnrichmentStatus.OK: _("Enriched"),
 }
-PROVIDER_STATES = {"ok": _("available"), "cooling_down": _("cooling down"), "open": _("paused after failures"),
-                   "unknown": _("unknown")}
+# The company list shows the same words (companies.admin); "unknown": Redis could not say.
+PROVIDER_STATES = {**COMPANY_PROVIDER_STATES, "unknown": _("unknown")}
 
 
 def _backlog_figure(figures: dict, name: str) -> Figure:

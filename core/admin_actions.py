@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import HttpResponseRedirect
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 
@@ -65,11 +69,6 @@ class CheckedSelectionMixin:
     hand-edited form) is answered with a message, not a server error."""
 
     def response_action(self, request, queryset):
-        from django.contrib import messages
-        from django.contrib.admin import helpers
-        from django.core.exceptions import ValidationError
-        from django.http import HttpResponseRedirect
-
         pk = self.model._meta.pk
         try:
             for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):

@@ -82,16 +82,21 @@ def _outage_exceptions():
 OUTAGE_EXCEPTIONS = _outage_exceptions()
 
 
-def outage_in(exc) -> BaseException | None:
-    """The outage exception behind `exc`, if any: django-mongodb-backend, for one, re-raises
-    pymongo's connection errors as a plain DatabaseError, so follow the cause chain."""
+def cause_in(exc, types) -> BaseException | None:
+    """The exception of one of `types` that is `exc` or behind it, following the cause chain
+    (django-mongodb-backend, for one, re-raises pymongo's errors as a plain DatabaseError)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, OUTAGE_EXCEPTIONS):
+        if isinstance(exc, types):
             return exc
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+def outage_in(exc) -> BaseException | None:
+    """The outage exception behind `exc`, if any."""
+    return cause_in(exc, OUTAGE_EXCEPTIONS)
 
 
 def _service_name(exc) -> str:

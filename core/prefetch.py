@@ -22,8 +22,6 @@ from collections.abc import Sequence
 
 from django.core.cache import cache
 
-from core.caching import cache_is_redis
-
 ATTRIBUTE = "prefetched_cache_entries"
 
 # INCR the window's counter (KEYS[1]); the window's first hit sets its expiry in the same atomic
@@ -47,7 +45,8 @@ def wanted(request, view) -> tuple[str, ...]:
 
 def count_and_read(counter_key: str, duration: int, keys: Sequence[str] = ()) -> tuple[int, dict]:
     """Count one hit on `counter_key` (a window of `duration` seconds) and read `keys`, in one
-    Redis command: (the window's count, the entries found). Needs the cache to be Redis; raises
+    Redis command: (the window's count, the entries found). Needs the cache to be Redis
+    (core.caching.cache_is_redis); raises
     what redis-py raises when it is down."""
     from django_redis import get_redis_connection
 
@@ -57,10 +56,6 @@ def count_and_read(counter_key: str, duration: int, keys: Sequence[str] = ()) ->
     )
     decode = cache.client.decode
     return int(count), {key: decode(value) for key, value in zip(keys, values, strict=True) if value is not None}
-
-
-def can_count_and_read() -> bool:
-    return cache_is_redis()
 
 
 def deliver(request, keys: Sequence[str], found: dict) -> None:

@@ -3,11 +3,14 @@ and emptied once imported (the report is kept). Knows no domain: each app's task
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from celery import Task
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 
-from access.actor import current_actor, user_label
+from access.actor import acting_as, current_actor, user_label
 from tasks.models import ImportJob
 from tasks.services import task_enqueue
 
@@ -50,6 +53,22 @@ def import_job_get(*, job_id, target: str | None = None) -> ImportJob | None:
     if target is not None:
         jobs = jobs.filter(target=target)
     return jobs.first()
+
+
+def import_job_run(*, task: Task, job_id, run: Callable[[ImportJob, Callable[[int], None]], Any]) -> dict:
+    """The body of an app's import task: `run(job, progress)` imports the job's text (reporting rows
+    done through `progress`) and returns a summary with `as_dict()`; it runs as the person who
+    uploaded the file, in their language. A message delivered twice returns the first report."""
+    job = import_job_get(job_id=job_id)
+    if job is None:
+        raise LookupError(f"No import job {job_id}.")
+    if job.report is not None:  # the file is imported already
+        return job.report
+    with acting_as(job.actor), translation.override(job.language or None):
+        summary = run(job, lambda done: task.report_progress(done, job.rows_total))
+    report = summary.as_dict()
+    import_job_finish(job=job, report=report)
+    return report
 
 
 def import_job_finish(*, job: ImportJob, report: dict) -> None:
